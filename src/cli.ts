@@ -1,0 +1,35 @@
+/**
+ * `ebill-ops <command>`: each command lives in src/commands/<name>.ts and registers itself here.
+ * Exit codes are part of the contract (DESIGN.md): 0 ok/none, 2 changes/drift, 1 error.
+ */
+import { Command, CommanderError } from "commander";
+import * as validate from "./commands/validate.ts";
+import * as inventory from "./commands/inventory.ts";
+import * as generate from "./commands/generate.ts";
+
+export interface CommandModule {
+  register(program: Command, setExit: (code: number) => void): void;
+}
+
+const COMMANDS: CommandModule[] = [validate, inventory, generate];
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command("ebill-ops")
+    .description(
+      "GitOps operations for a hospital's medical electronic-bill system (医疗电子票据管理系统).\n" +
+        "Stacks (one environment each) live in stacks/; --stack takes a name there or a path to a .ts, .json or .yaml file.",
+    )
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (const command of COMMANDS) command.register(program, (code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
+    process.stderr.write(`ebill-ops: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (process.env.EBILL_OPS_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}

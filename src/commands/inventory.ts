@@ -1,0 +1,18 @@
+import type { Command } from "commander";
+import { loadValidStack } from "../config/load.ts";
+import { inventoryFiles, writeFiles } from "../generated.ts";
+import { now } from "../time.ts";
+
+export function register(program: Command): void {
+  program
+    .command("inventory")
+    .description(
+      "render the Ansible inventory of a stack into inventory/<stack>/ (hosts by role, pinned host keys)",
+    )
+    .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
+    .action(async (options: { stack: string }) => {
+      const { env } = await loadValidStack(options.stack, { today: now() });
+      for (const file of await writeFiles(Object.entries(inventoryFiles(env))))
+        process.stdout.write(`wrote ${file}\n`);
+    });
+}

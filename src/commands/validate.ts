@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
+import { formatIssue, type ConfigIssue } from "../config/issues.ts";
+import { now } from "../time.ts";
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  program
+    .command("validate")
+    .description("check one stack (or every stack under stacks/) against the schema and the domain rules")
+    .option(
+      "--stack <stack>",
+      "stack name under stacks/ or path to a .ts/.json/.yaml file; default: all stacks",
+    )
+    .option("--json", "print {valid, issues[]} as JSON")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 valid (warnings allowed), 1 invalid.\nEBILL_OPS_TODAY=YYYY-MM-DD rehearses the year-end rules on another day.",
+    )
+    .action(async (options: { stack?: string; json?: boolean }) => {
+      const files = options.stack ? [await resolveStackFile(options.stack)] : await listStackFiles();
+      if (files.length === 0) throw new Error("no stacks found under stacks/");
+      const today = now();
+      const issues: ConfigIssue[] = [];
+      const results = [];
+      for (const file of files) {
+        const result = await loadStack(file, { today });
+        issues.push(...result.issues);
+        results.push({ file: result.file, valid: result.ok });
+      }
+      const valid = results.every((r) => r.valid);
+      if (options.json) {
+        process.stdout.write(JSON.stringify({ valid, stacks: results, issues }, null, 2) + "\n");
+      } else {
+        for (const issue of issues)
+          (issue.severity === "error" ? process.stderr : process.stdout).write(formatIssue(issue) + "\n");
+        for (const r of results) process.stdout.write(`${r.valid ? "ok     " : "INVALID"} ${r.file}\n`);
+      }
+      setExit(valid ? 0 : 1);
+    });
+}

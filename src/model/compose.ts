@@ -1,0 +1,44 @@
+/**
+ * Composing a stack from shared parts (environments hold only what differs, Flux style) and from
+ * one file per fiscal year, which is what `rollover prepare` writes for the next year.
+ */
+import type { EnvironmentInput } from "./environment.ts";
+
+type Input<K extends keyof EnvironmentInput> = NonNullable<EnvironmentInput[K]>;
+
+/** Everything that belongs to one fiscal year: storage, bill types, templates, stock. */
+export interface YearDeclaration {
+  year: number;
+  tablespaces: Input<"tablespaces">;
+  partitions: Input<"partitions">;
+  billTypes: Input<"billTypes">;
+  printTemplates: Input<"printTemplates">;
+  billStock: Input<"billStock">;
+  /** Bill codes of this year each invoicing point may issue, by point code. */
+  placeBillCodes: Record<string, string[]>;
+}
+
+export function defineYear(year: YearDeclaration): YearDeclaration {
+  return year;
+}
+
+/** Appends each year's parts to the base and gives every invoicing point its bill codes of those years. */
+export function withYears(base: EnvironmentInput, years: readonly YearDeclaration[]): EnvironmentInput {
+  const sorted = [...years].sort((a, b) => a.year - b.year);
+  // One generic over the five year parts; the casts only tell TypeScript what the key already says.
+  const concat = <K extends "tablespaces" | "partitions" | "billTypes" | "printTemplates" | "billStock">(
+    key: K,
+  ) => [...((base[key] ?? []) as unknown[]), ...sorted.flatMap((y) => y[key] as unknown[])] as Input<K>;
+  return {
+    ...base,
+    tablespaces: concat("tablespaces"),
+    partitions: concat("partitions"),
+    billTypes: concat("billTypes"),
+    printTemplates: concat("printTemplates"),
+    billStock: concat("billStock"),
+    invoicingPoints: base.invoicingPoints?.map((p) => ({
+      ...p,
+      billCodes: [...p.billCodes, ...sorted.flatMap((y) => y.placeBillCodes[p.code] ?? [])],
+    })),
+  };
+}
