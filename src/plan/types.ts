@@ -36,6 +36,8 @@ export interface Plan {
   stack: string;
   /** sha256 of the live state read for this plan; apply of a saved plan refuses when it moved. */
   liveHash: string;
+  /** liveHash of each source (database, hosts), so each can check its own part under its own lock. */
+  sourceHashes: Record<string, string>;
   changes: Change[];
   summary: PlanSummary;
 }
@@ -55,5 +57,14 @@ export interface PlanSource {
   /** False when the stack declares nothing this source manages, or it cannot run here (says why). */
   available(env: Environment): Promise<{ ok: true } | { ok: false; reason: string }>;
   plan(env: Environment): Promise<{ changes: Change[]; liveHash: string }>;
-  apply(env: Environment, changes: Change[], options: { allowDestroy: boolean }): Promise<void>;
+  /**
+   * Applies exactly `changes` (this source's part of a reviewed plan). Refuses, changing nothing,
+   * when `expectedLiveHash` is given and the live state read under the source's lock differs.
+   * All or nothing: a failure or a killed process leaves the system as it was.
+   */
+  apply(
+    env: Environment,
+    changes: Change[],
+    options: { allowDestroy: boolean; expectedLiveHash?: string },
+  ): Promise<void>;
 }
