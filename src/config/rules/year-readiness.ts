@@ -16,14 +16,17 @@ export function yearReadiness(env: Environment, context: RuleContext): Finding[]
   const today = localDate(context.today, env.maintenance.timezone);
   if (today.year === year && today.month === 12) {
     const severity = today.day >= NEXT_YEAR_ERROR_FROM.day ? "error" : "warning";
-    const suffix =
-      severity === "error"
-        ? ` (required from 12-${NEXT_YEAR_ERROR_FROM.day}; run 'ebill-ops rollover prepare --year ${year + 1}')`
-        : ` (required from ${year}-12-${NEXT_YEAR_ERROR_FROM.day}; run 'ebill-ops rollover prepare --year ${year + 1}')`;
+    const suffix = ` (required from ${year}-12-${NEXT_YEAR_ERROR_FROM.day}; run 'ebill-ops rollover prepare --stack ${env.name} --year ${year + 1}')`;
     findings.push(
       ...missingForYear(env, year + 1, severity).map((f) => ({ ...f, message: f.message + suffix })),
     );
   }
+  if (today.year > year)
+    findings.push({
+      path: "hospital.fiscalYear",
+      severity: "warning",
+      message: `the fiscal year in operation is ${year} but it is ${today.year} in ${env.maintenance.timezone}; set it to ${today.year} once the year-end rollover is done`,
+    });
   return findings;
 }
 
