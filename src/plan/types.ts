@@ -22,6 +22,8 @@ export interface Change {
   after: Fields | null;
   /** Why the change looks the way it does, e.g. "disabled instead of deleted: 1,204 bills reference it". */
   note?: string;
+  /** The PlanSource that produced it (set by the planner), so a saved plan is applied source by source. */
+  source?: string;
 }
 
 export interface PlanSummary {
@@ -40,6 +42,8 @@ export interface Plan {
   sourceHashes: Record<string, string>;
   changes: Change[];
   summary: PlanSummary;
+  /** Sources not planned (and why), so a reviewer sees what the plan does not cover. */
+  skipped?: { source: string; reason: string }[];
 }
 
 export function summarize(changes: readonly Change[]): PlanSummary {
