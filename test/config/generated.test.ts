@@ -1,0 +1,25 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderGeneratedFiles } from "../../src/generated.ts";
+import { REPO_ROOT } from "../../src/config/load.ts";
+
+// Why: the schema and the inventories are committed so reviewers and Ansible see them without
+// running the tool; a stale copy would silently disagree with the source.
+describe("committed generated files", () => {
+  it("match what 'ebill-ops generate' produces (run it and commit when this fails)", async () => {
+    const files = await renderGeneratedFiles();
+    expect(files.size).toBeGreaterThanOrEqual(1 + 2 * 3);
+    for (const [rel, content] of files) {
+      const committed = await readFile(path.join(REPO_ROOT, rel), "utf8").catch(() => "(missing)");
+      expect(committed, `${rel} is stale: run 'npx ebill-ops generate'`).toBe(content);
+    }
+  });
+
+  it("the inventory groups hosts by role and pins host keys", async () => {
+    const files = await renderGeneratedFiles();
+    const hosts = files.get("inventory/lingshui-prod/hosts.yml")!;
+    expect(hosts).toMatch(/print_client:\n\s+hosts:\n\s+ls-mz-sf01:/);
+    expect(files.get("inventory/lingshui-prod/known_hosts")).toMatch(/^10\.46\.20\.11 ssh-ed25519 AAAA/m);
+  });
+});
