@@ -102,6 +102,19 @@ describe("referencesResolve", () => {
     expect(findings("referencesResolve", mutate).map((f) => f.path)).toEqual([path]);
   });
 
+  it("requires the database address to be a db host's outside the sandbox", () => {
+    const found = findings("referencesResolve", (e) => {
+      e.kind = "test";
+      e.database.host = "10.231.0.11";
+    });
+    expect(found).toEqual([
+      {
+        path: "database.host",
+        message: expect.stringMatching(/not the address of a host with the 'db' role/),
+      },
+    ]);
+  });
+
   it("requires the file server host to have the file role", () => {
     const found = findings("referencesResolve", (e) => (e.interfaces.fileServer.host = "sbx-app"));
     expect(found[0]!.message).toMatch(/must have the 'file' role/);

@@ -20,6 +20,16 @@ export function referencesResolve(env: Environment): Finding[] {
         message: `host '${name}' must have the '${role}' role (it has ${host.roles.join(", ")})`,
       });
   };
+  // The sandbox database runs on this machine; elsewhere it must be one of the declared db hosts,
+  // so tablespace directories are prepared on the machine that really holds the data.
+  if (
+    env.kind !== "sandbox" &&
+    !env.hosts.some((h) => h.address === env.database.host && h.roles.includes("db"))
+  )
+    findings.push({
+      path: "database.host",
+      message: `database address ${env.database.host} is not the address of a host with the 'db' role`,
+    });
   hostWithRole("interfaces.signature.host", env.interfaces.signature.host, "signature");
   hostWithRole("interfaces.fileServer.host", env.interfaces.fileServer.host, "file");
   env.printComponents?.forEach((c, i) => hostWithRole(`printComponents[${i}].host`, c.host, "print-client"));
