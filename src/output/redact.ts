@@ -2,7 +2,7 @@
  * Secrets never reach a plan, a log, an audit record or a report: every string that leaves the
  * process goes through these, with the values of the secrets the stack references.
  */
-import { resolveSecret } from "../config/secrets.ts";
+import { redact, resolveSecret } from "../config/secrets.ts";
 import type { SecretRef } from "../model/environment.ts";
 
 /** Every `{secret: NAME}` reference anywhere in a declaration. */
@@ -32,10 +32,7 @@ export function secretValues(env: unknown): Map<string, string> {
 
 /** Replaces secret values in a text; longest first so a secret containing another is caught whole. */
 export function redactText(text: string, secrets: ReadonlyMap<string, string>): string {
-  let out = text;
-  const entries = [...secrets].filter(([, v]) => v.length >= 4).sort((a, b) => b[1].length - a[1].length);
-  for (const [name, value] of entries) out = out.split(value).join(`[redacted ${name}]`);
-  return out;
+  return redact(text, new Map([...secrets].sort((a, b) => b[1].length - a[1].length)));
 }
 
 /** A deep copy with every string (and object key) redacted. */

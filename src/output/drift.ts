@@ -1,0 +1,105 @@
+/**
+ * Drift: the plan of an unchanged stack, worded as what differs between the declaration and the
+ * live system (a hand edit in the database, a file changed on a server).
+ */
+import type { Plan } from "../plan/types.ts";
+import { changedFields, formatValue, type Paint, PLAIN } from "./format.ts";
+import { MARKDOWN_BUDGET } from "./markdown.ts";
+
+export type DriftState = "drifted" | "undeclared" | "missing";
+
+export interface Difference {
+  kind: string;
+  id: string;
+  state: DriftState;
+  fields: { field: string; declared: unknown; live: unknown }[];
+  note?: string;
+}
+
+export interface DriftReport {
+  stack: string;
+  drifted: boolean;
+  liveHash: string;
+  differences: Difference[];
+  skipped?: { source: string; reason: string }[];
+}
+
+export function driftReport(plan: Plan): DriftReport {
+  const differences = plan.changes.map((c): Difference => {
+    const state: DriftState =
+      c.action === "create" ? "missing" : c.action === "delete" ? "undeclared" : "drifted";
+    const fields =
+      state === "drifted"
+        ? changedFields(c).map((f) => ({ field: f.field, declared: f.after, live: f.before }))
+        : [];
+    return { kind: c.kind, id: c.id, state, fields, ...(c.note ? { note: c.note } : {}) };
+  });
+  return {
+    stack: plan.stack,
+    drifted: differences.length > 0,
+    liveHash: plan.liveHash,
+    differences,
+    ...(plan.skipped ? { skipped: plan.skipped } : {}),
+  };
+}
+
+/** One line per drifted field, or per object that exists on one side only. */
+export function driftLines(report: DriftReport, paint: Paint = PLAIN): string[] {
+  const lines: string[] = [];
+  for (const d of report.differences) {
+    if (d.state === "drifted")
+      for (const f of d.fields)
+        lines.push(
+          `${paint.yellow("drifted:")} ${d.kind} ${d.id} ${f.field}: declared ${formatValue(f.declared)}, live ${formatValue(f.live)}`,
+        );
+    else if (d.state === "undeclared")
+      lines.push(`${paint.red("exists live but not declared:")} ${d.kind} ${d.id}`);
+    else lines.push(`${paint.green("declared but missing live:")} ${d.kind} ${d.id}`);
+  }
+  return lines;
+}
+
+export function renderDriftText(report: DriftReport, paint: Paint = PLAIN): string {
+  const out: string[] = [];
+  for (const s of report.skipped ?? [])
+    out.push(paint.yellow(`notice: ${s.source} not checked: ${s.reason}`));
+  if (!report.drifted) {
+    out.push(`No drift: the live state of stack ${report.stack} matches its declaration.`);
+    return out.join("\n") + "\n";
+  }
+  out.push(
+    paint.bold(
+      `Drift in stack ${report.stack}: ${report.differences.length} object(s) differ from the declaration.`,
+    ),
+  );
+  out.push(...driftLines(report, paint).map((l) => "  " + l));
+  out.push(
+    "",
+    `To put the declaration back: 'ebill-ops apply --stack ${report.stack}'. To keep the live change: declare it in the stack and open a pull request.`,
+  );
+  return out.join("\n") + "\n";
+}
+
+export function renderDriftMarkdown(report: DriftReport, budget = MARKDOWN_BUDGET): string {
+  const out: string[] = [`### ebill-ops drift: \`${report.stack}\``, ""];
+  for (const s of report.skipped ?? []) out.push(`> **Not checked: ${s.source}** — ${s.reason}`, "");
+  if (!report.drifted) return [...out, "No drift: the live state matches the declaration.", ""].join("\n");
+  out.push(`**${report.differences.length} object(s) differ from the declaration.**`, "", "```diff");
+  let used = out.join("\n").length + 200;
+  const lines = driftLines(report);
+  let shown = 0;
+  for (const line of lines) {
+    const safe = "! " + line.replace(/`{3,}/g, (m) => m.split("").join("\u200b"));
+    if (used + safe.length + 1 > budget) break;
+    out.push(safe);
+    used += safe.length + 1;
+    shown++;
+  }
+  out.push("```", "");
+  if (shown < lines.length)
+    out.push(
+      `${lines.length - shown} more lines not shown (comment limit); run \`ebill-ops drift --stack ${report.stack} --json\`.`,
+      "",
+    );
+  return out.join("\n");
+}

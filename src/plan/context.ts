@@ -1,0 +1,124 @@
+/**
+ * What plan, apply, drift and history share: the loaded stack, the secrets to scrub from
+ * everything printed, where output goes, and who/what an apply is recorded as.
+ */
+import { execFileSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { loadValidStack } from "../config/load.ts";
+import { formatIssue } from "../config/issues.ts";
+import type { Environment } from "../model/environment.ts";
+import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
+import { redactDeep, redactText, secretValues } from "../output/redact.ts";
+import { now } from "../time.ts";
+import { type Plan, PLAN_VERSION } from "./types.ts";
+
+export interface StackContext {
+  /** The stack file as given to the user (relative to the working directory when inside it). */
+  file: string;
+  env: Environment;
+  secrets: Map<string, string>;
+  paint: Paint;
+  /** Writes to stdout, secrets scrubbed. */
+  out(text: string): void;
+  /** Notices and progress to stderr, secrets scrubbed, so `--json` stdout stays parseable. */
+  notice(text: string): void;
+  redact<T>(value: T): T;
+}
+
+export async function openStack(ref: string): Promise<StackContext> {
+  const { file, env, warnings } = await loadValidStack(ref, { today: now() });
+  const secrets = secretValues(env);
+  const scrub = (text: string) => redactText(text, secrets);
+  for (const w of warnings) process.stderr.write(scrub(formatIssue(w)) + "\n");
+  return {
+    file,
+    env,
+    secrets,
+    paint: useColor(process.stdout) ? COLOR : PLAIN,
+    out: (text) => process.stdout.write(scrub(text)),
+    notice: (text) => process.stderr.write(scrub(text.endsWith("\n") ? text : text + "\n")),
+    redact: (value) => redactDeep(value, secrets),
+  };
+}
+
+/** The commit the stack was applied from; null outside a git repository. */
+export function gitCommit(stackFile: string): string | null {
+  try {
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      cwd: path.dirname(path.resolve(stackFile)),
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Who applies: set EBILL_OPS_ACTOR in pipelines; GitHub Actions sets GITHUB_ACTOR. */
+export function actor(): string {
+  const named = process.env.EBILL_OPS_ACTOR || process.env.GITHUB_ACTOR;
+  if (named) return named;
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
+const SavedPlan = z.object({
+  version: z.literal(PLAN_VERSION),
+  stack: z.string(),
+  liveHash: z.string(),
+  sourceHashes: z.record(z.string(), z.string()),
+  changes: z.array(
+    z.object({
+      kind: z.string(),
+      id: z.string(),
+      action: z.enum(["create", "update", "delete", "replace"]),
+      destructive: z.boolean(),
+      before: z.record(z.string(), z.unknown()).nullable(),
+      after: z.record(z.string(), z.unknown()).nullable(),
+      note: z.string().optional(),
+      source: z.string().optional(),
+    }),
+  ),
+  summary: z.object({ create: z.number(), update: z.number(), delete: z.number(), replace: z.number() }),
+  skipped: z.array(z.object({ source: z.string(), reason: z.string() })).optional(),
+});
+
+/** A plan saved by `plan --out`, checked for shape so a truncated or hand-edited file is refused clearly. */
+export async function readSavedPlan(file: string): Promise<Plan> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new Error(
+      `cannot read the plan ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}; make one with 'ebill-ops plan --stack S --out ${file}'. Nothing was changed.`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${file} is not JSON (${(error as Error).message}); was it saved by 'ebill-ops plan --out'? Nothing was changed.`,
+    );
+  }
+  const parsed = SavedPlan.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(
+      `${file}: ${issue.path.join(".") || "(top level)"}: ${issue.message}; this is not a plan saved by 'ebill-ops plan --out' (version ${PLAN_VERSION}). Nothing was changed.`,
+    );
+  }
+  const plan = parsed.data as Plan;
+  const untagged = plan.changes.findIndex((c) => c.source === undefined);
+  if (untagged >= 0)
+    throw new Error(
+      `${file}: changes[${untagged}].source is missing; the plan must come from 'ebill-ops plan --out'. Nothing was changed.`,
+    );
+  return plan;
+}

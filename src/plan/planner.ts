@@ -1,0 +1,209 @@
+/**
+ * The plan engine: asks each source (database, hosts) what it would change, merges their answers
+ * into one Plan, and applies a plan source by source under each source's own lock, leaving an
+ * audit record whether it worked or not.
+ */
+import { createHash } from "node:crypto";
+import type { Environment } from "../model/environment.ts";
+import { type Change, type Plan, type PlanSource, PLAN_VERSION, summarize } from "./types.ts";
+import { applyGate } from "./windows.ts";
+
+export type Notice = (message: string) => void;
+
+/** Keys sorted at every level, so equal plans hash equally whoever wrote them. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** The plan's liveHash: one hash over every source's hash, in name order. */
+export function combineHashes(sourceHashes: Record<string, string>): string {
+  const lines = Object.keys(sourceHashes)
+    .sort()
+    .map((name) => `${name}=${sourceHashes[name]}\n`);
+  return sha256(lines.join(""));
+}
+
+/** What an audit record calls "the plan": sha256 of its canonical JSON. */
+export function planHash(plan: Plan): string {
+  return sha256(canonicalJson(plan));
+}
+
+/**
+ * Runs every available source and merges their changes. A source that is not available is skipped
+ * with a notice (never silently) and listed in `plan.skipped` so the reviewer sees it too.
+ */
+export async function makePlan(
+  env: Environment,
+  sources: readonly PlanSource[],
+  notice: Notice = () => {},
+): Promise<Plan> {
+  const changes: Change[] = [];
+  const sourceHashes: Record<string, string> = {};
+  const skipped: { source: string; reason: string }[] = [];
+  for (const source of sources) {
+    const availability = await source.available(env);
+    if (!availability.ok) {
+      skipped.push({ source: source.name, reason: availability.reason });
+      notice(`${source.name}: not planned: ${availability.reason}`);
+      continue;
+    }
+    const part = await source.plan(env);
+    sourceHashes[source.name] = part.liveHash;
+    for (const change of part.changes) changes.push({ ...change, source: source.name });
+  }
+  const plan: Plan = {
+    version: PLAN_VERSION,
+    stack: env.name,
+    liveHash: combineHashes(sourceHashes),
+    sourceHashes,
+    changes,
+    summary: summarize(changes),
+  };
+  if (skipped.length > 0) plan.skipped = skipped;
+  return plan;
+}
+
+export function hasDestructive(plan: Plan): boolean {
+  return plan.changes.some((c) => c.destructive);
+}
+
+export interface AuditRecord {
+  stack: string;
+  /** `git rev-parse HEAD` of the repository holding the stack; null outside a repository. */
+  commit: string | null;
+  actor: string;
+  /** ISO time the apply started. */
+  at: string;
+  planHash: string;
+  changes: Change[];
+  result: "ok" | "failed";
+  error?: string;
+  emergency?: string;
+}
+
+export interface ApplyOptions {
+  allowDestroy: boolean;
+  emergency?: string;
+  /** One line per source as it goes. */
+  progress: Notice;
+  commit: string | null;
+  actor: string;
+  at: Date;
+  /** Persists the audit record (the database's audit table); errors here are reported, not thrown. */
+  writeAudit: (env: Environment, record: AuditRecord) => Promise<void>;
+  /** Scrubs secrets from the error and changes before they are recorded. */
+  redact: <T>(value: T) => T;
+}
+
+export class ApplyRefused extends Error {}
+
+/**
+ * Applies exactly the changes of `plan`, each source's part with that source's live hash from
+ * when the plan was made, in source order. Writes the audit record on success and on failure;
+ * on failure throws after recording.
+ */
+export async function applyPlan(
+  env: Environment,
+  plan: Plan,
+  sources: readonly PlanSource[],
+  options: ApplyOptions,
+): Promise<AuditRecord> {
+  const record: AuditRecord = {
+    stack: env.name,
+    commit: options.commit,
+    actor: options.actor,
+    at: options.at.toISOString(),
+    planHash: planHash(plan),
+    changes: plan.changes,
+    result: "ok",
+  };
+  if (options.emergency) record.emergency = options.emergency;
+  const applied: string[] = [];
+  try {
+    await checkApplicable(env, plan, sources, options);
+    for (const source of sources) {
+      const part = plan.changes.filter((c) => c.source === source.name);
+      if (part.length === 0) continue;
+      const started = Date.now();
+      options.progress(`${source.name}: applying ${count(part.length, "change")} ...`);
+      const expectedLiveHash = plan.sourceHashes[source.name];
+      await source.apply(env, part, { allowDestroy: options.allowDestroy, expectedLiveHash });
+      applied.push(source.name);
+      options.progress(
+        `${source.name}: applied ${count(part.length, "change")} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+    }
+  } catch (error) {
+    record.result = "failed";
+    const message = error instanceof Error ? error.message : String(error);
+    // With several sources, say which ones already went through: each is atomic on its own.
+    record.error = applied.length > 0 ? `${message} (already applied: ${applied.join(", ")})` : message;
+    await writeAuditSafely(env, options, record);
+    throw error;
+  }
+  await writeAuditSafely(env, options, record);
+  return record;
+}
+
+async function writeAuditSafely(env: Environment, options: ApplyOptions, record: AuditRecord): Promise<void> {
+  try {
+    await options.writeAudit(env, options.redact(record));
+  } catch (error) {
+    options.progress(
+      `warning: the audit record could not be written (${error instanceof Error ? error.message : String(error)}); ` +
+        `record this apply by hand: ${options.redact(JSON.stringify({ ...record, changes: record.changes.length }))}`,
+    );
+  }
+}
+
+/** Everything that can be refused before any source is touched. */
+async function checkApplicable(
+  env: Environment,
+  plan: Plan,
+  sources: readonly PlanSource[],
+  options: ApplyOptions,
+): Promise<void> {
+  if (plan.stack !== env.name)
+    throw new ApplyRefused(
+      `the plan is for stack '${plan.stack}', not '${env.name}'; nothing was changed. Make the plan with 'ebill-ops plan --stack ${env.name} --out <file>'.`,
+    );
+  const gate = applyGate(env, options.at, options.emergency);
+  if (!gate.allowed) throw new ApplyRefused(gate.reason);
+  if (gate.note) options.progress(gate.note);
+  if (!options.allowDestroy) {
+    const destructive = plan.changes.filter((c) => c.destructive);
+    if (destructive.length > 0)
+      throw new ApplyRefused(
+        `the plan has ${count(destructive.length, "destructive change")} (${destructive
+          .slice(0, 10)
+          .map((c) => `${c.kind} ${c.id}`)
+          .join(", ")}${destructive.length > 10 ? ", ..." : ""}); nothing was changed. ` +
+          `Review them in the plan and rerun with --allow-destroy if they are intended.`,
+      );
+  }
+  const known = new Map(sources.map((s) => [s.name, s]));
+  for (const name of new Set(plan.changes.map((c) => c.source ?? "(none)"))) {
+    const source = known.get(name);
+    if (!source)
+      throw new ApplyRefused(
+        `the plan has changes for source '${name}', which this ebill-ops does not know (known: ${[...known.keys()].join(", ")}); nothing was changed. Make a new plan.`,
+      );
+    const availability = await source.available(env);
+    if (!availability.ok)
+      throw new ApplyRefused(
+        `the plan has changes for ${name}, which cannot run here: ${availability.reason}; nothing was changed.`,
+      );
+  }
+}
+
+export function count(n: number, noun: string): string {
+  return `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+}
