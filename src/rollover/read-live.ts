@@ -1,0 +1,193 @@
+/**
+ * Reads what rollover needs from the live e-bill database, through the table names of the
+ * reference schema (the adapter boundary) so a product release changes one file, not this one.
+ * Read-only, a handful of queries each returning small results (grouped in SQL, not row by row).
+ */
+import { OPS_SCHEMA, T, qualified, quoteIdent } from "../db/reference-schema.ts";
+import { PARTITIONED_TABLES } from "../model/environment.ts";
+import type { LiveState, UsageRow, UsedRun } from "./live.ts";
+import { yy } from "./derive.ts";
+
+/** The part of a pg Client / Pool rollover uses, so tests and callers can pass either. */
+export interface Queryable {
+  query<R extends object = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/** Years a partition bound `FOR VALUES FROM ('2026-01-01 00:00:00') TO ('2027-01-01 00:00:00')` covers. */
+export function yearsOfBound(bound: string): number[] {
+  const m = /FROM \('(\d{4})-(\d{2})-(\d{2})[^']*'\) TO \('(\d{4})-(\d{2})-(\d{2})([^']*)'\)/.exec(bound);
+  if (!m) return [];
+  const from = Number(m[1]);
+  // Upper bound is exclusive: ending exactly at 1 January 00:00 does not cover that year.
+  const toIsNewYear = m[5] === "01" && m[6] === "01" && /^( 00:00:00)?$/.test(m[7] ?? "");
+  const to = Number(m[4]) - (toIsNewYear ? 1 : 0);
+  const years: number[] = [];
+  for (let y = from; y <= to; y++) years.push(y);
+  return years;
+}
+
+export async function readLiveState(db: Queryable, schema: string): Promise<LiveState> {
+  const s = (t: string) => qualified(schema, t);
+  const [tablespaces, partitions, billTypes, templates, points, channels, mappings, stock] =
+    await Promise.all([
+      db.query<{ name: string; location: string; size: string }>(
+        `SELECT spcname AS name, pg_tablespace_location(oid) AS location, pg_tablespace_size(oid)::text AS size
+         FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY 1`,
+      ),
+      db.query<{ parent: string; partition: string; tablespace: string | null; bound: string }>(
+        `SELECT p.relname AS parent, c.relname AS partition, ts.spcname AS tablespace,
+              pg_get_expr(c.relpartbound, c.oid) AS bound
+         FROM pg_inherits i
+         JOIN pg_class c ON c.oid = i.inhrelid
+         JOIN pg_class p ON p.oid = i.inhparent
+         JOIN pg_namespace n ON n.oid = p.relnamespace
+         LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
+        WHERE n.nspname = $1 AND p.relname = ANY($2) ORDER BY 1, 2`,
+        [schema, [...PARTITIONED_TABLES]],
+      ),
+      db.query<{ code: string; name: string; year: number; enabled: boolean }>(
+        `SELECT code, name, year, enabled FROM ${s(T.billType)} ORDER BY code`,
+      ),
+      db.query<{ bill_code: string; name: string; version: string }>(
+        `SELECT bill_code, name, version FROM ${s(T.printTemplate)} ORDER BY bill_code`,
+      ),
+      db.query<{ code: string; name: string; enabled: boolean }>(
+        `SELECT code, name, enabled FROM ${s(T.invoicingPoint)} ORDER BY code`,
+      ),
+      db.query<{ code: string; name: string; enabled: boolean }>(
+        `SELECT code, name, enabled FROM ${s(T.paymentChannel)} ORDER BY code`,
+      ),
+      db.query<{ system: string; kind: string; local_code: string; remote_code: string }>(
+        `SELECT system, kind, local_code, remote_code FROM ${s(T.codeMapping)} ORDER BY 1, 2, 3`,
+      ),
+      db.query<{
+        bill_code: string;
+        batch: string;
+        first_no: string;
+        last_no: string;
+        place_code: string;
+        purpose: string;
+      }>(
+        `SELECT bill_code, batch, first_no, last_no, place_code, purpose FROM ${s(T.billStock)}
+        ORDER BY bill_code, first_no`,
+      ),
+    ]);
+  return {
+    tablespaces: tablespaces.rows.map((r) => ({
+      name: r.name,
+      location: r.location,
+      sizeBytes: Number(r.size),
+    })),
+    partitions: partitions.rows.map((r) => ({
+      table: r.parent,
+      partition: r.partition,
+      tablespace: r.tablespace,
+      years: yearsOfBound(r.bound),
+    })),
+    billTypes: billTypes.rows.map((r) => ({
+      code: r.code.trim(),
+      name: r.name,
+      year: r.year,
+      enabled: r.enabled,
+    })),
+    templates: templates.rows.map((r) => ({
+      billCode: r.bill_code.trim(),
+      name: r.name,
+      version: r.version,
+    })),
+    invoicingPoints: points.rows,
+    paymentChannels: channels.rows,
+    mappings: mappings.rows.map((r) => ({
+      system: r.system,
+      kind: r.kind,
+      local: r.local_code,
+      remote: r.remote_code,
+    })),
+    stock: stock.rows.map((r) => ({
+      billCode: r.bill_code.trim(),
+      batch: r.batch,
+      first: Number(r.first_no),
+      last: Number(r.last_no),
+      place: r.place_code,
+      purpose: r.purpose,
+    })),
+  };
+}
+
+/**
+ * Numbers consumed under the bill codes of `year` (the last two digits of the code), per point and
+ * code. Selected by code, not by issue date: a bill of last year's code is last year's stock.
+ */
+export async function readUsage(db: Queryable, schema: string, year: number): Promise<UsageRow[]> {
+  const { rows } = await db.query<{
+    place_code: string;
+    bill_code: string;
+    count: number;
+    voided: number;
+    first_no: string;
+    last_no: string;
+  }>(
+    `SELECT place_code, bill_code, count(*)::int AS count,
+            count(*) FILTER (WHERE state = 'voided')::int AS voided,
+            min(bill_no) AS first_no, max(bill_no) AS last_no
+       FROM ${qualified(schema, T.bill)}
+      WHERE substr(bill_code, 7, 2) = $1
+      GROUP BY place_code, bill_code ORDER BY place_code, bill_code`,
+    [yy(year)],
+  );
+  return rows.map((r) => ({
+    place: r.place_code,
+    billCode: r.bill_code.trim(),
+    count: r.count,
+    voided: r.voided,
+    first: Number(r.first_no),
+    last: Number(r.last_no),
+  }));
+}
+
+/** Runs of consecutive used numbers (gaps and islands in SQL): few rows even for a year of bills. */
+export async function readUsedRuns(db: Queryable, schema: string, year: number): Promise<UsedRun[]> {
+  const { rows } = await db.query<{
+    place_code: string;
+    bill_code: string;
+    first_no: string;
+    last_no: string;
+  }>(
+    `SELECT place_code, bill_code, min(n)::text AS first_no, max(n)::text AS last_no
+       FROM (SELECT place_code, bill_code, n,
+                    n - row_number() OVER (PARTITION BY place_code, bill_code ORDER BY n) AS grp
+               FROM (SELECT DISTINCT place_code, bill_code, bill_no::bigint AS n
+                       FROM ${qualified(schema, T.bill)} WHERE substr(bill_code, 7, 2) = $1) used) runs
+      GROUP BY place_code, bill_code, grp ORDER BY place_code, bill_code, min(n)`,
+    [yy(year)],
+  );
+  return rows.map((r) => ({
+    place: r.place_code,
+    billCode: r.bill_code.trim(),
+    first: Number(r.first_no),
+    last: Number(r.last_no),
+  }));
+}
+
+export const CARRY_OVER_TABLE = "rollover_carry_over";
+
+/** The tool's record of a closed year, one row per point and code; rewritten whole per year. */
+export function carryOverDdl(): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
+CREATE TABLE IF NOT EXISTS ${qualified(OPS_SCHEMA, CARRY_OVER_TABLE)} (
+  stack         text        NOT NULL,
+  year          integer     NOT NULL,
+  place_code    varchar(50) NOT NULL,
+  bill_code     char(8)     NOT NULL,
+  used_count    integer     NOT NULL,
+  voided_count  integer     NOT NULL,
+  first_used    char(10),
+  last_used     char(10),
+  distributed   bigint      NOT NULL,
+  unused_count  bigint      NOT NULL,
+  unused_ranges jsonb       NOT NULL,
+  recorded_at   timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (stack, year, place_code, bill_code)
+);`;
+}
