@@ -6,12 +6,13 @@ import { Command, CommanderError } from "commander";
 import * as validate from "./commands/validate.ts";
 import * as inventory from "./commands/inventory.ts";
 import * as generate from "./commands/generate.ts";
+import * as gitops from "./commands/gitops.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate];
+const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -1,0 +1,149 @@
+/**
+ * `ebill-ops gitops ...`: the small steps the GitHub workflows call, so their logic lives in
+ * tested TypeScript and the YAML only moves files and calls the GitHub API.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { buildPlanComment, readPlanDir } from "../gitops/comment.ts";
+import { readSavedPlan } from "../plan/context.ts";
+import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
+import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
+import { compareWithReviewed } from "../gitops/reviewed.ts";
+import { listStacks } from "../gitops/stacks.ts";
+import { now } from "../time.ts";
+
+async function readJson(file: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new Error(`${file}: cannot read ${what}; check the path`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: ${what} is not JSON (${(error as Error).message})`);
+  }
+}
+
+async function output(text: string, out?: string): Promise<void> {
+  if (out) await writeFile(out, text);
+  else process.stdout.write(text);
+}
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  const gitops = program
+    .command("gitops")
+    .description(
+      "steps of the GitHub workflows (plan comment, drift issues, reviewed-plan check); see docs/gitops.md",
+    );
+
+  gitops
+    .command("stacks")
+    .description(
+      "the stacks as a GitHub matrix: {include: [{stack, kind, environment, planEnvironment, ...}]}",
+    )
+    .option("--reviewed <dir>", "only stacks whose reviewed plan (<stack>.json in DIR) has changes")
+    .action(async (options: { reviewed?: string }) => {
+      let entries = await listStacks();
+      let include: object[] = entries;
+      if (options.reviewed) {
+        const outcomes = await readPlanDir(options.reviewed);
+        const planned = new Map(
+          outcomes.flatMap((o) => (o.status === "planned" ? [[o.stack, o.plan] as const] : [])),
+        );
+        entries = entries.filter((e) => (planned.get(e.stack)?.changes.length ?? 0) > 0);
+        include = entries.map((e) => ({
+          ...e,
+          destructive: planned.get(e.stack)!.changes.some((c) => c.destructive),
+        }));
+      }
+      process.stdout.write(JSON.stringify({ include }) + "\n");
+    });
+
+  gitops
+    .command("comment")
+    .description("the pull-request comment (markdown) from the saved plans of every stack")
+    .requiredOption("--plans <dir>", "folder with <stack>.json (plan --out) and <stack>.exit files")
+    .option("--expect <stacks>", "comma-separated stacks that should have a plan (missing ones are flagged)")
+    .option("--commit <sha>", "commit the plans were made at")
+    .option("--run-url <url>", "link to the workflow run")
+    .option("--out <file>", "write the body here instead of stdout")
+    .action(
+      async (options: { plans: string; expect?: string; commit?: string; runUrl?: string; out?: string }) => {
+        const expected = options.expect ? options.expect.split(",").filter(Boolean) : [];
+        const outcomes = await readPlanDir(options.plans, expected);
+        const body = buildPlanComment(outcomes, {
+          commit: options.commit?.slice(0, 12),
+          runUrl: options.runUrl,
+        });
+        await output(body, options.out);
+      },
+    );
+
+  gitops
+    .command("drift-issue")
+    .description("decide open/update/close of the stack's drift issue; prints the action as JSON")
+    .requiredOption("--stack <stack>", "stack name")
+    .requiredOption("--drift <file>", "the drift report: output of 'drift --json'")
+    .requiredOption("--issues <file>", "JSON array of the open issues labelled 'drift'")
+    .option("--run-url <url>", "link to the workflow run")
+    .option("--commit <sha>", "commit of the declaration checked")
+    .action(
+      async (options: { stack: string; drift: string; issues: string; runUrl?: string; commit?: string }) => {
+        const drift = toDriftReport(await readJson(options.drift, "the drift report"), options.drift);
+        const issues = await readJson(options.issues, "the issue list");
+        if (!Array.isArray(issues)) throw new Error(`${options.issues}: expected a JSON array of issues`);
+        const action = decideDriftIssue(options.stack, drift, issues as IssueRecord[], {
+          checkedAt: now().toISOString(),
+          runUrl: options.runUrl,
+          commit: options.commit?.slice(0, 12),
+        });
+        process.stdout.write(JSON.stringify(action) + "\n");
+      },
+    );
+
+  gitops
+    .command("check-reviewed")
+    .description("is the plan made now on main the plan reviewed on the pull request? exit 0 yes, 1 no")
+    .requiredOption("--reviewed <file>", "the pull request's plan (artifact plan-<stack>)")
+    .requiredOption("--current <file>", "the plan made now (plan --out)")
+    .action(async (options: { reviewed: string; current: string }) => {
+      const reviewed = await readSavedPlan(options.reviewed);
+      const current = await readSavedPlan(options.current);
+      const result = compareWithReviewed(reviewed, current);
+      if (result.same) {
+        process.stdout.write(
+          `the plan on main equals the reviewed plan of ${path.basename(options.reviewed)} (${current.changes.length} changes)` +
+            (result.liveMoved ? "; live state was read again and nothing reviewed is affected" : "") +
+            "\n",
+        );
+        setExit(0);
+      } else {
+        process.stderr.write(
+          `REFUSED: the plan on main is not the reviewed plan, so nothing was applied:\n` +
+            result.differences.map((d) => `  ${d}\n`).join("") +
+            "Something changed since the review (another merge, or a hand change on the live systems). " +
+            "Open a pull request that shows the current plan and get it reviewed.\n",
+        );
+        setExit(1);
+      }
+    });
+
+  gitops
+    .command("check-environment")
+    .description("refuse a production stack whose GitHub environment has no required reviewers")
+    .requiredOption("--stack <stack>", "stack name")
+    .requiredOption("--environment <file>", "GitHub's 'get an environment' answer as JSON")
+    .action(async (options: { stack: string; environment: string }) => {
+      const entry = (await listStacks()).find((e) => e.stack === options.stack);
+      if (!entry) throw new Error(`no stack named '${options.stack}' under stacks/`);
+      const env = (await readJson(options.environment, "the environment")) as GithubEnvironment;
+      const problems = checkEnvironment(entry, env);
+      for (const p of problems) process.stderr.write(`REFUSED: ${p}\n`);
+      if (problems.length === 0)
+        process.stdout.write(`environment '${env.name}' protects '${entry.stack}'\n`);
+      setExit(problems.length === 0 ? 0 : 1);
+    });
+}

@@ -1,0 +1,184 @@
+/**
+ * The one pull-request comment that shows the plan of every stack. It carries a hidden marker so
+ * the workflow finds and edits it on each push instead of adding another. GitHub refuses a comment
+ * over 65,536 characters; the body stays under COMMENT_BUDGET by shortening per-stack detail,
+ * never the list of destructive changes at the top.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Change, Plan } from "../plan/types.ts";
+import { changeLine, renderPlanWithin } from "./render.ts";
+
+export const COMMENT_MARKER = "<!-- ebill-ops:plan-comment -->";
+/** GitHub's hard limit for a comment or issue body. */
+export const GITHUB_BODY_LIMIT = 65_536;
+/** What we aim for: room left for GitHub's own counting of multi-byte characters and for the footer. */
+export const COMMENT_BUDGET = 60_000;
+
+export type StackOutcome =
+  | { stack: string; status: "planned"; plan: Plan }
+  | { stack: string; status: "failed"; exitCode: number }
+  | { stack: string; status: "missing" };
+
+export interface CommentOptions {
+  /** Short commit the plans were made at. */
+  commit?: string;
+  /** Link to the workflow run: its log and the plan artifacts. */
+  runUrl?: string;
+  budget?: number;
+}
+
+/**
+ * Reads what the plan jobs saved: `<stack>.json` (the plan) and `<stack>.exit` (the exit status
+ * of `plan`). Stacks in `expected` with neither are reported as missing, not silently dropped.
+ */
+export async function readPlanDir(dir: string, expected: readonly string[] = []): Promise<StackOutcome[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const stacks = new Set(expected);
+  for (const name of names) {
+    const m = /^(.+)\.(json|exit)$/.exec(name);
+    if (m) stacks.add(m[1]!);
+  }
+  const outcomes: StackOutcome[] = [];
+  for (const stack of [...stacks].sort()) {
+    const exitText = names.includes(`${stack}.exit`)
+      ? (await readFile(path.join(dir, `${stack}.exit`), "utf8")).trim()
+      : undefined;
+    const exitCode = exitText === undefined ? undefined : Number(exitText);
+    if (names.includes(`${stack}.json`) && exitCode !== 1) {
+      const file = path.join(dir, `${stack}.json`);
+      const plan = parsePlan(await readFile(file, "utf8"), file);
+      outcomes.push({ stack, status: "planned", plan });
+    } else if (exitCode !== undefined) {
+      outcomes.push({ stack, status: "failed", exitCode });
+    } else {
+      outcomes.push({ stack, status: "missing" });
+    }
+  }
+  return outcomes;
+}
+
+export function parsePlan(text: string, file: string): Plan {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not JSON (${(error as Error).message}); expected the output of 'plan --out'`);
+  }
+  const plan = value as Partial<Plan>;
+  if (typeof plan !== "object" || plan === null || !Array.isArray(plan.changes) || !plan.stack) {
+    throw new Error(`${file}: not a plan (needs 'stack' and 'changes'); expected the output of 'plan --out'`);
+  }
+  return plan as Plan;
+}
+
+interface Destructive {
+  stack: string;
+  change: Change;
+}
+
+export function buildPlanComment(outcomes: readonly StackOutcome[], options: CommentOptions = {}): string {
+  const budget = options.budget ?? COMMENT_BUDGET;
+  const planned = outcomes.filter((o) => o.status === "planned");
+  const destructive: Destructive[] = planned.flatMap((o) =>
+    o.plan.changes.filter((c) => c.destructive).map((change) => ({ stack: o.stack, change })),
+  );
+  const problems = outcomes.filter((o) => o.status !== "planned");
+
+  const head: string[] = [
+    COMMENT_MARKER,
+    `## ebill-ops plan${options.commit ? ` at \`${options.commit}\`` : ""}`,
+    "",
+  ];
+  if (problems.length > 0) {
+    head.push("> [!WARNING]", "> Some stacks could not be planned; do not merge until they are:");
+    for (const p of problems)
+      head.push(
+        `> - \`${p.stack}\`: ${p.status === "failed" ? `plan failed (exit ${p.exitCode}), see the job log` : "no plan was recorded (job cancelled or crashed)"}`,
+      );
+    head.push("");
+  }
+  const footer = [
+    "",
+    "---",
+    `<sub>Updated on every push${options.runUrl ? ` by [this run](${options.runUrl})` : ""}. ` +
+      "The plans as JSON are the run's `plan-<stack>` artifacts; on merge each stack is planned again and applied only if that plan equals the one shown here.</sub>",
+  ].join("\n");
+
+  const summary = summaryTable(outcomes);
+  // The destructive list is mandatory; it only shortens when it alone would break GitHub's limit.
+  const fixedLength = head.join("\n").length + summary.length + footer.length + 200;
+  head.push(...destructiveSection(destructive, budget - fixedLength));
+  head.push(summary, "");
+
+  let body = head.join("\n");
+  const withChanges = planned
+    .filter((o) => o.plan.changes.length > 0)
+    .sort(
+      (a, b) =>
+        Number(hasDestructive(b.plan)) - Number(hasDestructive(a.plan)) || a.stack.localeCompare(b.stack),
+    );
+  // Later stacks get what earlier ones left; each is promised at least its one-line fallback.
+  const reserve = (from: number) => (withChanges.length - from - 1) * 300;
+  withChanges.forEach((o, i) => {
+    const open = `<details${withChanges.length === 1 ? " open" : ""}><summary><b>${o.stack}</b>: ${countText(o.plan)}</summary>\n\n`;
+    const close = "\n\n</details>\n";
+    const room = budget - body.length - footer.length - reserve(i) - open.length - close.length;
+    const detail = renderPlanWithin(o.plan, room, `the artifact \`plan-${o.stack}\``);
+    if (detail) body += open + detail + close;
+  });
+  return body + footer + "\n";
+}
+
+function hasDestructive(plan: Plan): boolean {
+  return plan.changes.some((c) => c.destructive);
+}
+
+function countText(plan: Plan): string {
+  const s = plan.summary ?? { create: 0, update: 0, delete: 0, replace: 0 };
+  const n = plan.changes.length;
+  const destructive = plan.changes.filter((c) => c.destructive).length;
+  return (
+    `${n} change${n === 1 ? "" : "s"} (${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.replace} to replace)` +
+    (destructive ? `, ⚠️ ${destructive} destructive` : "")
+  );
+}
+
+function destructiveSection(items: readonly Destructive[], room: number): string[] {
+  if (items.length === 0) return [];
+  const lines = [
+    "> [!CAUTION]",
+    `> **${items.length} destructive change${items.length === 1 ? "" : "s"}**: data is lost or something in use stops. ` +
+      "Apply refuses them unless the stack's apply is approved with `--allow-destroy`; rows in use are disabled, not deleted.",
+    ">",
+  ];
+  let used = lines.join("\n").length;
+  for (let i = 0; i < items.length; i++) {
+    const line = `> - \`${items[i]!.stack}\`: ${changeLine(items[i]!.change)}`;
+    const tail = `> - … and ${items.length - i} more destructive changes: too many for one comment, see the plan artifacts`;
+    if (used + line.length + 1 + tail.length + 1 > room) {
+      lines.push(tail);
+      break;
+    }
+    lines.push(line);
+    used += line.length + 1;
+  }
+  lines.push("");
+  return lines;
+}
+
+function summaryTable(outcomes: readonly StackOutcome[]): string {
+  const rows = outcomes.map((o) => {
+    if (o.status === "failed") return `| \`${o.stack}\` | ❌ plan failed (exit ${o.exitCode}) | | | | | |`;
+    if (o.status === "missing") return `| \`${o.stack}\` | ❌ no plan recorded | | | | | |`;
+    const s = o.plan.summary ?? { create: 0, update: 0, delete: 0, replace: 0 };
+    const d = o.plan.changes.filter((c) => c.destructive).length;
+    const result = o.plan.changes.length === 0 ? "no changes" : `${o.plan.changes.length} changes`;
+    return `| \`${o.stack}\` | ${result} | ${s.create} | ${s.update} | ${s.delete} | ${s.replace} | ${d ? `⚠️ ${d}` : "0"} |`;
+  });
+  return [
+    "| stack | plan | create | update | delete | replace | destructive |",
+    "|---|---|---:|---:|---:|---:|---:|",
+    ...rows,
+  ].join("\n");
+}

@@ -1,0 +1,56 @@
+/**
+ * The list of stacks the pipelines run over. The workflows get it from `ebill-ops gitops stacks`
+ * (never a list typed into YAML), so a stack added under stacks/ is planned, applied and watched for
+ * drift without anyone editing a workflow.
+ */
+import path from "node:path";
+import { listStackFiles, loadStack, STACKS_DIR } from "../config/load.ts";
+import { secretRefsOf } from "../output/redact.ts";
+
+export interface StackEntry {
+  /** What `--stack` takes: the file name under stacks/ without its extension. */
+  stack: string;
+  /** Path relative to the repository root, e.g. `stacks/lingshui-prod.ts`. */
+  file: string;
+  kind: "production" | "test" | "sandbox" | "unknown";
+  /** GitHub environment the apply job runs in; production ones carry required reviewers. */
+  environment: string;
+  /** GitHub environment of the plan and drift jobs: the same secrets, no approval (they change nothing). */
+  planEnvironment: string;
+  /** Names of the `{secret: NAME}` references the stack needs at run time. */
+  secrets: string[];
+}
+
+export function applyEnvironmentName(stack: string): string {
+  return stack;
+}
+
+export function planEnvironmentName(stack: string): string {
+  return `${stack}-plan`;
+}
+
+/**
+ * Every stack under `dir`. An invalid stack is still listed (its plan job then fails loudly and
+ * names the problem) and counted as production, so it never slips past an approval.
+ */
+export async function listStacks(dir = STACKS_DIR): Promise<StackEntry[]> {
+  const entries: StackEntry[] = [];
+  for (const file of await listStackFiles(dir)) {
+    const stack = path.basename(file).replace(/\.[^.]+$/, "");
+    const loaded = await loadStack(file);
+    entries.push({
+      stack,
+      file: path.relative(path.dirname(dir), file),
+      kind: loaded.ok ? loaded.env.kind : "unknown",
+      environment: applyEnvironmentName(stack),
+      planEnvironment: planEnvironmentName(stack),
+      secrets: loaded.ok ? [...new Set(secretRefsOf(loaded.env).map((r) => r.secret))].sort() : [],
+    });
+  }
+  return entries;
+}
+
+/** Stacks whose apply must wait for a reviewer: production ones, and any we could not read. */
+export function needsApproval(entry: StackEntry): boolean {
+  return entry.kind === "production" || entry.kind === "unknown";
+}
