@@ -1,0 +1,277 @@
+/**
+ * The product's reference schema: the tables of the e-bill system (Boss e-bill platform V1.0) that
+ * the database providers manage. This module is the ADAPTER BOUNDARY to the real product: every
+ * table and column name the tool uses is defined here and nowhere else, so adapting to a product
+ * release (or to KingbaseES / openGauss naming) means changing this file only.
+ *
+ * Two schemas:
+ * - the product schema, named by `env.database.schema` (default `ebill`): basic information
+ *   (基础信息) and the issued bills;
+ * - `ebill_ops`, owned by this tool: the apply audit and the current lock holder.
+ *
+ * Design choices worth knowing:
+ * - Issued bills carry codes (bill code, place code, channel code) as plain values, not foreign
+ *   keys: a bill is a historical record and stays valid when the configuration moves on. The
+ *   planner therefore checks "is it used by issued bills" itself and disables instead of deleting.
+ * - Child rows of one configuration object (a point's bill codes, a role's permissions, an
+ *   operator's roles and places) live in link tables with ON DELETE CASCADE to their owner, so they
+ *   are written and removed together with it.
+ * - `bill.issued_at` is local hospital time (timestamp without time zone), as the product records
+ *   it; the yearly partitions are bounded by local 1 January.
+ */
+import type { Environment } from "../model/environment.ts";
+import { PARTITIONED_TABLES } from "../model/environment.ts";
+
+export const DEFAULT_SCHEMA = "ebill";
+/** The tool's own schema: audit records and the lock holder. Never touched by the product. */
+export const OPS_SCHEMA = "ebill_ops";
+
+/** Table names of the product schema. */
+export const T = {
+  billType: "bill_type",
+  printTemplate: "print_template",
+  invoicingPoint: "invoicing_point",
+  invoicingPointBillType: "invoicing_point_bill_type",
+  paymentChannel: "payment_channel",
+  codeMapping: "code_mapping",
+  billStock: "bill_stock",
+  role: "role",
+  rolePermission: "role_permission",
+  operator: "operator",
+  operatorRole: "operator_role",
+  operatorPlace: "operator_place",
+  /** Partitioned by issue year; see PARTITIONED_TABLES in the model. */
+  bill: "bill",
+  billDetail: "bill_detail",
+} as const;
+
+/** Table names of the tool's schema. */
+export const OPS = {
+  audit: "apply_audit",
+  lockHolder: "lock_holder",
+} as const;
+
+export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
+
+/** Bill states of the product: a voided (作废) bill keeps its number; red-flush issues a new bill. */
+export const BILL_STATES = ["normal", "voided"] as const;
+
+export function schemaOf(env: Pick<Environment, "database">): string {
+  return env.database.schema ?? DEFAULT_SCHEMA;
+}
+
+/** `"schema"."table"` with both parts quoted (identifiers never reach SQL unquoted). */
+export function qualified(schema: string, table: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(table)}`;
+}
+
+/** Quotes an SQL identifier (doubles embedded quotes); same rule as pg's escapeIdentifier. */
+export function quoteIdent(name: string): string {
+  if (name.includes("\0")) throw new Error(`identifier contains a NUL character: ${JSON.stringify(name)}`);
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes an SQL string literal, for the few DDL places that accept no parameters (LOCATION). */
+export function quoteLiteral(value: string): string {
+  if (value.includes("\0")) throw new Error(`value contains a NUL character: ${JSON.stringify(value)}`);
+  // E'' with backslashes doubled is correct whatever standard_conforming_strings says.
+  const body = value.replace(/\\/g, "\\\\").replace(/'/g, "''");
+  return value.includes("\\") ? `E'${body}'` : `'${body}'`;
+}
+
+/** Name of a yearly partition: `<table>_<year>`, e.g. `bill_2026`. */
+export function partitionName(table: PartitionedTable, year: number): string {
+  return `${table}_${year}`;
+}
+
+/** `bill_2026` -> {table: "bill", year: 2026}; null for anything that is not a yearly partition. */
+export function parsePartitionName(name: string): { table: PartitionedTable; year: number } | null {
+  const match = /^(.+)_(\d{4})$/.exec(name);
+  if (!match) return null;
+  const table = PARTITIONED_TABLES.find((t) => t === match[1]);
+  return table ? { table, year: Number(match[2]) } : null;
+}
+
+/** The range bounds of a year's partition (local time, upper bound exclusive). */
+export function partitionBounds(year: number): { from: string; to: string } {
+  return { from: `${year}-01-01 00:00:00`, to: `${year + 1}-01-01 00:00:00` };
+}
+
+/** DDL of a yearly partition, placed in the year's tablespace. Year is an integer, names quoted. */
+export function partitionDdl(
+  schema: string,
+  table: PartitionedTable,
+  year: number,
+  tablespace: string,
+): string {
+  if (!Number.isInteger(year)) throw new Error(`partition year must be an integer, got ${year}`);
+  const { from, to } = partitionBounds(year);
+  return (
+    `CREATE TABLE ${qualified(schema, partitionName(table, year))} PARTITION OF ${qualified(schema, table)} ` +
+    `FOR VALUES FROM ('${from}') TO ('${to}') TABLESPACE ${quoteIdent(tablespace)}`
+  );
+}
+
+/**
+ * The DDL of the whole reference schema, idempotent (IF NOT EXISTS everywhere), one string that
+ * can be sent in one round trip. Yearly partitions are NOT part of it: they are managed objects
+ * (the `partitions` kind), created in their year's tablespace.
+ */
+export function referenceSchemaDdl(schema: string = DEFAULT_SCHEMA): string {
+  const s = (table: string) => qualified(schema, table);
+  const o = (table: string) => qualified(OPS_SCHEMA, table);
+  const states = BILL_STATES.map((x) => `'${x}'`).join(", ");
+  return `
+CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};
+CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
+
+-- 票据种类: the 8-digit bill code carries the year, so every year has its own rows.
+CREATE TABLE IF NOT EXISTS ${s(T.billType)} (
+  code      char(8)     PRIMARY KEY,
+  name      text        NOT NULL,
+  kind      text        NOT NULL,
+  year      integer     NOT NULL,
+  enabled   boolean     NOT NULL DEFAULT true,
+  example   boolean     NOT NULL DEFAULT false
+);
+
+-- 打印模板: one per bill type (and so per year).
+CREATE TABLE IF NOT EXISTS ${s(T.printTemplate)} (
+  bill_code char(8)     PRIMARY KEY,
+  name      text        NOT NULL,
+  version   text        NOT NULL,
+  paper     text        NOT NULL
+);
+
+-- 开票点 (placeCode): '001' campuses, '00000' self-service kiosk.
+CREATE TABLE IF NOT EXISTS ${s(T.invoicingPoint)} (
+  code      varchar(50) PRIMARY KEY,
+  name      text        NOT NULL,
+  enabled   boolean     NOT NULL DEFAULT true
+);
+CREATE TABLE IF NOT EXISTS ${s(T.invoicingPointBillType)} (
+  place_code varchar(50) NOT NULL REFERENCES ${s(T.invoicingPoint)} (code) ON DELETE CASCADE,
+  bill_code  char(8)     NOT NULL,
+  PRIMARY KEY (place_code, bill_code)
+);
+
+-- 缴费渠道 (payChannelCode).
+CREATE TABLE IF NOT EXISTS ${s(T.paymentChannel)} (
+  code      varchar(50) PRIMARY KEY,
+  name      text        NOT NULL,
+  kind      text        NOT NULL,
+  enabled   boolean     NOT NULL DEFAULT true
+);
+
+-- 接口对照: local code <-> the other system's code, per system and kind.
+CREATE TABLE IF NOT EXISTS ${s(T.codeMapping)} (
+  system      text        NOT NULL,
+  kind        text        NOT NULL,
+  local_code  varchar(50) NOT NULL,
+  remote_code varchar(50) NOT NULL,
+  remote_name text,
+  PRIMARY KEY (system, kind, local_code)
+);
+
+-- 票据号段: a range of 10-digit numbers of one bill code and batch, distributed (下发) to a point.
+-- 'enabled' is the product's own flag: a range that bills were issued from is disabled, never deleted.
+CREATE TABLE IF NOT EXISTS ${s(T.billStock)} (
+  bill_code  char(8)     NOT NULL,
+  batch      varchar(30) NOT NULL,
+  first_no   char(10)    NOT NULL,
+  last_no    char(10)    NOT NULL,
+  place_code varchar(50) NOT NULL,
+  purpose    text        NOT NULL DEFAULT 'issue',
+  enabled    boolean     NOT NULL DEFAULT true,
+  PRIMARY KEY (bill_code, batch, first_no),
+  CHECK (first_no <= last_no)
+);
+
+-- 角色与权限.
+CREATE TABLE IF NOT EXISTS ${s(T.role)} (
+  code      varchar(50) PRIMARY KEY,
+  name      text        NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${s(T.rolePermission)} (
+  role_code  varchar(50) NOT NULL REFERENCES ${s(T.role)} (code) ON DELETE CASCADE,
+  permission varchar(63) NOT NULL,
+  PRIMARY KEY (role_code, permission)
+);
+
+-- 操作员, their roles and the invoicing points they work at.
+CREATE TABLE IF NOT EXISTS ${s(T.operator)} (
+  account   varchar(50) PRIMARY KEY,
+  name      text        NOT NULL,
+  enabled   boolean     NOT NULL DEFAULT true
+);
+CREATE TABLE IF NOT EXISTS ${s(T.operatorRole)} (
+  account   varchar(50) NOT NULL REFERENCES ${s(T.operator)} (account) ON DELETE CASCADE,
+  role_code varchar(50) NOT NULL REFERENCES ${s(T.role)} (code) ON DELETE CASCADE,
+  PRIMARY KEY (account, role_code)
+);
+CREATE TABLE IF NOT EXISTS ${s(T.operatorPlace)} (
+  account    varchar(50) NOT NULL REFERENCES ${s(T.operator)} (account) ON DELETE CASCADE,
+  place_code varchar(50) NOT NULL REFERENCES ${s(T.invoicingPoint)} (code) ON DELETE CASCADE,
+  PRIMARY KEY (account, place_code)
+);
+
+-- Issued bills, partitioned by local issue time; one partition per year (${T.bill}_<year>).
+CREATE TABLE IF NOT EXISTS ${s(T.bill)} (
+  bill_code    char(8)       NOT NULL,
+  bill_no      char(10)      NOT NULL,
+  check_code   char(6)       NOT NULL,
+  place_code   varchar(50)   NOT NULL,
+  channel_code varchar(50)   NOT NULL,
+  amount       numeric(12,2) NOT NULL,
+  issued_at    timestamp     NOT NULL,
+  state        text          NOT NULL DEFAULT 'normal' CHECK (state IN (${states})),
+  PRIMARY KEY (bill_code, bill_no, issued_at)
+) PARTITION BY RANGE (issued_at);
+CREATE INDEX IF NOT EXISTS bill_place_code_idx ON ${s(T.bill)} (place_code);
+CREATE INDEX IF NOT EXISTS bill_channel_code_idx ON ${s(T.bill)} (channel_code);
+
+-- 收费明细: the itemised lines of a bill, partitioned like the bills.
+CREATE TABLE IF NOT EXISTS ${s(T.billDetail)} (
+  bill_code  char(8)       NOT NULL,
+  bill_no    char(10)      NOT NULL,
+  issued_at  timestamp     NOT NULL,
+  line_no    integer       NOT NULL,
+  item_name  text          NOT NULL,
+  amount     numeric(12,2) NOT NULL,
+  PRIMARY KEY (bill_code, bill_no, issued_at, line_no)
+) PARTITION BY RANGE (issued_at);
+
+-- The tool's audit: one row per apply, successful or not.
+CREATE TABLE IF NOT EXISTS ${o(OPS.audit)} (
+  id               bigserial   PRIMARY KEY,
+  stack            text        NOT NULL,
+  commit           text,
+  actor            text        NOT NULL,
+  at               timestamptz NOT NULL DEFAULT now(),
+  plan_hash        text        NOT NULL,
+  changes          jsonb       NOT NULL,
+  result           text        NOT NULL,
+  error            text,
+  emergency_reason text
+);
+CREATE INDEX IF NOT EXISTS apply_audit_stack_at_idx ON ${o(OPS.audit)} (stack, at DESC);
+
+-- Who holds the per-stack apply lock (the lock itself is a PostgreSQL advisory lock; this row only
+-- names the holder for the message a second apply prints).
+CREATE TABLE IF NOT EXISTS ${o(OPS.lockHolder)} (
+  stack      text        PRIMARY KEY,
+  actor      text        NOT NULL,
+  host       text        NOT NULL,
+  pid        integer     NOT NULL,
+  since      timestamptz NOT NULL,
+  backend_pid integer    NOT NULL
+);
+`;
+}
+
+/** Only the tool's schema (audit and lock holder), for databases whose product schema exists already. */
+export function opsSchemaDdl(): string {
+  const all = referenceSchemaDdl(DEFAULT_SCHEMA);
+  const start = all.indexOf("-- The tool's audit");
+  return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};\n` + all.slice(start);
+}

@@ -1,0 +1,280 @@
+/**
+ * The sandbox hospital's data: the reference schema, the current fiscal year's storage and basic
+ * information that issued bills need, and a few thousand issued bills, so that deleting something
+ * in use has consequences (and the year-end carry-over has real used / unused ranges).
+ *
+ * WHAT THE SEED WRITES (from the stack it is given, normally stacks/sandbox.ts):
+ * - the reference schema (src/db/reference-schema.ts) and the tool schema `ebill_ops`;
+ * - the tablespaces and partitions the stack declares for `hospital.fiscalYear`;
+ * - bill types, invoicing points (with their bill codes), payment channels and bill stock exactly
+ *   as declared: the hospital "as it runs today". Print templates, code mappings, roles and
+ *   operators are left out on purpose, so the first `plan` of a fresh sandbox has work to show.
+ *
+ * WHICH BILL NUMBERS ARE USED (exact; the carry-over report is tested against this):
+ * - every stock range with purpose "issue" whose bill type belongs to the fiscal year is used from
+ *   its first number on, contiguously: the first ceil(size / 20) numbers (5 %, rounded up), where
+ *   size = last - first + 1. Ranges with purpose "exchange" and other years' ranges are untouched;
+ * - within a used run, the bill at 1-based position k is voided (作废) when k % 50 == 0 (the 50th,
+ *   100th, ...); voided bills keep their number, so they count as used;
+ * - with stacks/sandbox.ts (2026):
+ *     46060126 / 2026-01 / 0000000001-0000050000 at 001:   0000000001-0000002500 used (2,500; 50 voided)
+ *     46060126 / 2026-01 / 0000050001-0000060000 at 00000: 0000050001-0000050500 used (500; 10 voided)
+ *     46060226 / 2026-01 / 0000000001-0000010000 at 002:   0000000001-0000000500 used (500; 10 voided)
+ *   3,500 bills, 70 voided; unused: 0000002501-0000050000, 0000050501-0000060000, 0000000501-0000010000.
+ * - bill at position k (0-based i = k - 1) of a run of n: channel = the declared payment channel
+ *   codes sorted, taken round-robin by i; issued at local time fiscalYear-01-01 08:00 plus
+ *   floor(i * 300 / n) days and (i * 7) % 600 minutes (so within the first 300 days, 08:00-17:59);
+ *   check code = first 6 hex digits of sha256("<billCode><billNo>"); amount in fen = 1000 +
+ *   (number * 7919) % 49000; one detail line, two when i % 3 == 0 (60 % / 40 % of the amount).
+ */
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import type { Environment } from "../model/environment.ts";
+import { PARTITIONED_TABLES, type BillStock } from "../model/environment.ts";
+import {
+  T,
+  partitionDdl,
+  partitionName,
+  qualified,
+  quoteIdent,
+  quoteLiteral,
+  referenceSchemaDdl,
+  schemaOf,
+} from "./reference-schema.ts";
+import { physicalLocation, prepareSandboxLocation, isMapped } from "./tablespaces.ts";
+
+export const SEED_USED_SHARE_DIVISOR = 20;
+export const SEED_VOID_EVERY = 50;
+const SEED_DAYS = 300;
+const ITEMS = ["诊察费", "检查费", "化验费", "西药费", "中成药费", "治疗费"];
+
+export interface SeededRange {
+  billCode: string;
+  batch: string;
+  place: string;
+  first: string;
+  last: string;
+  /** Used numbers: first .. lastUsed (contiguous). */
+  used: number;
+  lastUsed: string;
+  voided: string[];
+}
+
+export interface SeedBill {
+  billCode: string;
+  billNo: string;
+  checkCode: string;
+  place: string;
+  channel: string;
+  amountFen: number;
+  issuedAt: string;
+  state: "normal" | "voided";
+  lines: { lineNo: number; item: string; amountFen: number }[];
+}
+
+const pad10 = (n: number) => String(n).padStart(10, "0");
+
+function yearOfBillCode(env: Environment, billCode: string): number {
+  const declared = env.billTypes?.find((t) => t.code === billCode);
+  return declared ? declared.year : 2000 + Number(billCode.slice(6, 8));
+}
+
+/** Which numbers of which ranges the seed uses (pure; see the header comment). */
+export function seededRanges(env: Environment): SeededRange[] {
+  const year = env.hospital.fiscalYear;
+  return (env.billStock ?? [])
+    .filter((s: BillStock) => s.purpose === "issue" && yearOfBillCode(env, s.billCode) === year)
+    .map((s) => {
+      const first = Number(s.first);
+      const size = Number(s.last) - first + 1;
+      const used = Math.ceil(size / SEED_USED_SHARE_DIVISOR);
+      const voided: string[] = [];
+      for (let k = SEED_VOID_EVERY; k <= used; k += SEED_VOID_EVERY) voided.push(pad10(first + k - 1));
+      return {
+        billCode: s.billCode,
+        batch: s.batch,
+        place: s.place,
+        first: s.first,
+        last: s.last,
+        used,
+        lastUsed: pad10(first + used - 1),
+        voided,
+      };
+    });
+}
+
+function localTime(year: number, days: number, minutes: number): string {
+  const t = new Date(Date.UTC(year, 0, 1, 8, 0) + days * 86_400_000 + minutes * 60_000);
+  return t.toISOString().slice(0, 19).replace("T", " ");
+}
+
+/** Every seeded bill, deterministic (see the header comment). */
+export function seedBills(env: Environment): SeedBill[] {
+  const year = env.hospital.fiscalYear;
+  const channels = (env.paymentChannels ?? []).map((c) => c.code).sort();
+  if (channels.length === 0) channels.push("02");
+  const bills: SeedBill[] = [];
+  for (const range of seededRanges(env)) {
+    const first = Number(range.first);
+    for (let i = 0; i < range.used; i++) {
+      const number = first + i;
+      const billNo = pad10(number);
+      const amountFen = 1000 + ((number * 7919) % 49000);
+      const lines =
+        i % 3 === 0
+          ? [
+              { lineNo: 1, item: ITEMS[i % ITEMS.length]!, amountFen: Math.floor(amountFen * 0.6) },
+              {
+                lineNo: 2,
+                item: ITEMS[(i + 1) % ITEMS.length]!,
+                amountFen: amountFen - Math.floor(amountFen * 0.6),
+              },
+            ]
+          : [{ lineNo: 1, item: ITEMS[i % ITEMS.length]!, amountFen }];
+      bills.push({
+        billCode: range.billCode,
+        billNo,
+        checkCode: createHash("sha256")
+          .update(range.billCode + billNo)
+          .digest("hex")
+          .slice(0, 6),
+        place: range.place,
+        channel: channels[i % channels.length]!,
+        amountFen,
+        issuedAt: localTime(year, Math.floor((i * SEED_DAYS) / range.used), (i * 7) % 600),
+        state: (i + 1) % SEED_VOID_EVERY === 0 ? "voided" : "normal",
+        lines,
+      });
+    }
+  }
+  return bills;
+}
+
+const fen = (n: number) => (n / 100).toFixed(2);
+
+/**
+ * Creates the reference schema and the seed in an empty database. Tablespaces are created first,
+ * outside any transaction (PostgreSQL requires it); everything else in one transaction.
+ */
+export async function createReferenceSchemaAndSeed(
+  client: pg.Client,
+  env: Environment,
+): Promise<{ bills: number }> {
+  const schema = schemaOf(env);
+  const year = env.hospital.fiscalYear;
+  await client.query(referenceSchemaDdl(schema));
+
+  const dataDirectory = (await client.query<{ d: string }>("SELECT current_setting('data_directory') AS d"))
+    .rows[0]!.d;
+  const tablespaces = (env.tablespaces ?? []).filter((t) => t.year === year);
+  const existing = new Set(
+    (await client.query<{ spcname: string }>("SELECT spcname FROM pg_tablespace")).rows.map((r) => r.spcname),
+  );
+  for (const ts of tablespaces) {
+    if (existing.has(ts.name)) continue;
+    const physical = physicalLocation(env, dataDirectory, ts.location);
+    if (isMapped(env)) await prepareSandboxLocation(dataDirectory, physical);
+    await client.query(`CREATE TABLESPACE ${quoteIdent(ts.name)} LOCATION ${quoteLiteral(physical)}`);
+  }
+
+  await client.query("BEGIN");
+  try {
+    const partitions = (env.partitions ?? []).filter((p) => p.year === year);
+    for (const table of PARTITIONED_TABLES) {
+      const declared = partitions.find((p) => p.table === table);
+      if (!declared)
+        throw new Error(
+          `the stack declares no ${table} partition for ${year}; the seed's bills need partitions ${PARTITIONED_TABLES.map((t) => partitionName(t, year)).join(", ")}`,
+        );
+    }
+    if (partitions.length > 0)
+      await client.query(
+        partitions.map((p) => partitionDdl(schema, p.table, p.year, p.tablespace)).join(";\n"),
+      );
+
+    const billTypes = env.billTypes ?? [];
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.billType)} (code, name, kind, year, enabled, example)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bool[], $6::bool[])`,
+      [
+        billTypes.map((t) => t.code),
+        billTypes.map((t) => t.name),
+        billTypes.map((t) => t.kind),
+        billTypes.map((t) => t.year),
+        billTypes.map((t) => t.enabled),
+        billTypes.map((t) => t.example),
+      ],
+    );
+    const points = env.invoicingPoints ?? [];
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.invoicingPoint)} (code, name, enabled)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])`,
+      [points.map((p) => p.code), points.map((p) => p.name), points.map((p) => p.enabled)],
+    );
+    const links = points.flatMap((p) => [...new Set(p.billCodes)].map((code) => [p.code, code] as const));
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.invoicingPointBillType)} (place_code, bill_code)
+       SELECT * FROM unnest($1::text[], $2::text[])`,
+      [links.map((l) => l[0]), links.map((l) => l[1])],
+    );
+    const channels = env.paymentChannels ?? [];
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.paymentChannel)} (code, name, kind, enabled)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[])`,
+      [
+        channels.map((c) => c.code),
+        channels.map((c) => c.name),
+        channels.map((c) => c.kind),
+        channels.map((c) => c.enabled),
+      ],
+    );
+    const stock = env.billStock ?? [];
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.billStock)} (bill_code, batch, first_no, last_no, place_code, purpose)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+      [
+        stock.map((s) => s.billCode),
+        stock.map((s) => s.batch),
+        stock.map((s) => s.first),
+        stock.map((s) => s.last),
+        stock.map((s) => s.place),
+        stock.map((s) => s.purpose),
+      ],
+    );
+
+    const bills = seedBills(env);
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.bill)}
+         (bill_code, bill_no, check_code, place_code, channel_code, amount, issued_at, state)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamp[], $8::text[])`,
+      [
+        bills.map((b) => b.billCode),
+        bills.map((b) => b.billNo),
+        bills.map((b) => b.checkCode),
+        bills.map((b) => b.place),
+        bills.map((b) => b.channel),
+        bills.map((b) => fen(b.amountFen)),
+        bills.map((b) => b.issuedAt),
+        bills.map((b) => b.state),
+      ],
+    );
+    const lines = bills.flatMap((b) => b.lines.map((l) => ({ ...l, bill: b })));
+    await client.query(
+      `INSERT INTO ${qualified(schema, T.billDetail)} (bill_code, bill_no, issued_at, line_no, item_name, amount)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int[], $5::text[], $6::numeric[])`,
+      [
+        lines.map((l) => l.bill.billCode),
+        lines.map((l) => l.bill.billNo),
+        lines.map((l) => l.bill.issuedAt),
+        lines.map((l) => l.lineNo),
+        lines.map((l) => l.item),
+        lines.map((l) => fen(l.amountFen)),
+      ],
+    );
+    await client.query("COMMIT");
+    return { bills: bills.length };
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
