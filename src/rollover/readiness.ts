@@ -4,7 +4,7 @@
  */
 import { PARTITIONED_TABLES, type Environment } from "../model/environment.ts";
 import { codeForYear, yearPart } from "./derive.ts";
-import type { LiveState, UsageRow } from "./live.ts";
+import type { LiveState, UsageRow, UsedRun } from "./live.ts";
 import type { DiskSpace, HttpProbe } from "./probe.ts";
 import { formatBytes } from "./probe.ts";
 import { normalize, rangeSize, subtract, total } from "./ranges.ts";
@@ -41,8 +41,8 @@ export interface ReadinessInput {
   /** Last year's issuing per point and code (for the stock of the first days). */
   lastYearUsage: UsageRow[];
   lastYearDays: number;
-  /** Numbers already used in year Y (after 1 January), per point and code. */
-  thisYearUsage: UsageRow[];
+  /** Runs of numbers already used under year Y's codes (after 1 January), per point and code. */
+  thisYearRuns: UsedRun[];
   /** Days of Y the stock must last. */
   stockDays: number;
   probes: { name: string; probe: HttpProbe }[];
@@ -228,7 +228,7 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
           .filter((s) => s.place === p.code && s.billCode === code && s.purpose === "issue")
           .map((s) => ({ first: s.first, last: s.last })),
       );
-      const usedNow = input.thisYearUsage
+      const usedNow = input.thisYearRuns
         .filter((u) => u.place === p.code && u.billCode === code)
         .map((u) => ({ first: u.first, last: u.last }));
       const unused = total(subtract(liveRanges, usedNow));

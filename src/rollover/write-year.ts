@@ -215,9 +215,26 @@ export async function writeTsStack(options: {
     await writeIfChanged(located.yearFile, text, result);
   } else result.unchanged.push(located.yearFile);
 
+  await listYearInStack(stackFile, located, year, result);
+  return result;
+}
+
+async function listYearInStack(
+  stackFile: string,
+  located: Awaited<ReturnType<typeof locateYearFiles>>,
+  year: number,
+  result: WriteResult,
+): Promise<void> {
   const edited = addYearToStackText(located.stackText, located, year, stackFile);
   if (edited === located.stackText) result.unchanged.push(stackFile);
   else await writeIfChanged(stackFile, await prettify(edited, stackFile, "typescript"), result);
+}
+
+/** For a year file already written: only make sure the stack file imports and lists it. */
+export async function ensureYearListed(stackFile: string, year: number): Promise<WriteResult> {
+  const located = await locateYearFiles(stackFile, year);
+  const result: WriteResult = { written: [], unchanged: [located.yearFile], yearFile: located.yearFile };
+  await listYearInStack(stackFile, located, year, result);
   return result;
 }
 

@@ -1,0 +1,125 @@
+/**
+ * `ebill-ops rollover prepare|check|carry-over`: the year-end (年结) jobs. See docs/year-end.md.
+ */
+import path from "node:path";
+import type { Command } from "commander";
+import { carryOver, check, DEFAULT_STOCK_DAYS, prepare } from "../rollover/run.ts";
+import { renderReadinessMarkdown, renderReadinessText } from "../rollover/readiness.ts";
+import { formatRange } from "../rollover/ranges.ts";
+
+const rel = (file: string) => {
+  const r = path.relative(process.cwd(), file);
+  return r.startsWith("..") ? file : r;
+};
+
+function parseYear(value: string): number {
+  if (!/^\d{4}$/.test(value)) throw new Error(`--year '${value}' is not a year such as 2027`);
+  return Number(value);
+}
+
+function parseDays(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 366)
+    throw new Error(`--days '${value}' is not a number of days 1-366`);
+  return n;
+}
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  const rollover = program
+    .command("rollover")
+    .description("year-end rollover (年结): prepare next year, check readiness, carry over the closing year");
+
+  rollover
+    .command("prepare")
+    .description(
+      "write year Y's declaration (tablespace, partitions, bill types, templates, stock sized from Y-1's issuing in the database) as a reviewable change",
+    )
+    .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
+    .requiredOption("--year <year>", "the new fiscal year, e.g. 2027", parseYear)
+    .option("--force", "regenerate year Y's file from today's figures even if it exists")
+    .option("--json", "print {changed, written[], sizing[]} as JSON")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 written or already prepared, 1 error.\nA second run changes nothing: an existing year file is kept as reviewed (use --force to regenerate).",
+    )
+    .action(async (options: { stack: string; year: number; force?: boolean; json?: boolean }) => {
+      const result = await prepare({ stack: options.stack, year: options.year, force: options.force });
+      if (options.json) {
+        process.stdout.write(
+          JSON.stringify(
+            { changed: result.changed, written: result.written.map(rel), sizing: result.sizing },
+            null,
+            2,
+          ) + "\n",
+        );
+        return;
+      }
+      if (!result.changed)
+        process.stdout.write(
+          `${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`,
+        );
+      for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
+      for (const s of result.sizing)
+        process.stdout.write(
+          `  stock ${s.place} ${s.billCode}: ${s.issuedLastYear} issued under ${s.previousCode} in ${s.days} days ` +
+            `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
+        );
+      if (result.changed)
+        process.stdout.write(
+          `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,
+        );
+      setExit(0);
+    });
+
+  rollover
+    .command("check")
+    .description(
+      "year Y readiness, item by item, against the declaration and the live systems (changes nothing)",
+    )
+    .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
+    .requiredOption("--year <year>", "the coming fiscal year, e.g. 2027", parseYear)
+    .option("--days <n>", `days of Y each point's stock must last (default ${DEFAULT_STOCK_DAYS})`, parseDays)
+    .option("--json", "print {ready, items[]} as JSON")
+    .option("--markdown", "print the report as markdown (for the pipeline's issue)")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 ready, 2 not ready (every missing item is named), 1 error.\nEBILL_OPS_TODAY=YYYY-MM-DD rehearses on another day.",
+    )
+    .action(
+      async (options: { stack: string; year: number; days?: number; json?: boolean; markdown?: boolean }) => {
+        if (options.json && options.markdown) throw new Error("choose one of --json and --markdown");
+        const report = await check({ stack: options.stack, year: options.year, days: options.days });
+        if (options.json) process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+        else if (options.markdown) process.stdout.write(renderReadinessMarkdown(report));
+        else process.stdout.write(renderReadinessText(report));
+        setExit(report.ready ? 0 : 2);
+      },
+    );
+
+  rollover
+    .command("carry-over")
+    .description(
+      "closing year: used numbers and unused ranges per invoicing point and bill code (recorded in ebill_ops), a local copy of the year's basic information, and the finance office's report (Chinese, markdown and HTML)",
+    )
+    .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
+    .requiredOption("--year <year>", "the closing fiscal year, e.g. 2026", parseYear)
+    .option("--out <dir>", "folder for the files (default carry-over/<stack>/<year>/ beside stacks/)")
+    .option("--json", "print the carry-over as JSON")
+    .addHelpText("after", "\nExit status: 0 recorded, 1 error. Running it again replaces the year's record.")
+    .action(async (options: { stack: string; year: number; out?: string; json?: boolean }) => {
+      const result = await carryOver({ stack: options.stack, year: options.year, out: options.out });
+      if (options.json) {
+        process.stdout.write(
+          JSON.stringify({ ...result.carryOver, files: result.files.map(rel) }, null, 2) + "\n",
+        );
+        return;
+      }
+      for (const l of result.carryOver.lines)
+        process.stdout.write(
+          `${l.place} ${l.billCode}: used ${l.used} (voided ${l.voided}) ${l.firstUsed ?? "-"}..${l.lastUsed ?? "-"}; ` +
+            `unused ${l.unusedCount}: ${l.unused.map((r) => formatRange({ first: Number(r.first), last: Number(r.last) })).join(", ") || "none"}\n`,
+        );
+      for (const f of result.files) process.stdout.write(`wrote ${rel(f)}\n`);
+      setExit(0);
+    });
+}

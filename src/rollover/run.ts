@@ -1,0 +1,379 @@
+/**
+ * The three year-end jobs wired to files, the database and the network: prepare, check, carry-over.
+ * The decisions live in the pure modules beside this one (derive, readiness, carry-over).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { promisify } from "node:util";
+import { loadValidStack, REPO_ROOT, resolveStackFile } from "../config/load.ts";
+import { withClient } from "../db/connect.ts";
+import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import type { Environment } from "../model/environment.ts";
+import { localDate, now } from "../time.ts";
+import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
+import { daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
+import type { LiveState, UsageRow, UsedRun } from "./live.ts";
+import { diskSpace, isLocalDatabase, probeHttp, type DiskSpace } from "./probe.ts";
+import {
+  CARRY_OVER_TABLE,
+  carryOverDdl,
+  readLiveState,
+  readUsage,
+  readUsedRuns,
+  type Queryable,
+} from "./read-live.ts";
+import { evaluateReadiness, type ReadinessReport } from "./readiness.ts";
+import {
+  ensureYearListed,
+  LayoutError,
+  locateYearFiles,
+  writePlainStack,
+  writeTsStack,
+  type WriteResult,
+} from "./write-year.ts";
+
+/**
+ * Rollover reports readiness item by item itself, so the loader's own December rule (next year
+ * required from 12-20) must not stop it from loading: stacks are loaded as on an ordinary day.
+ */
+const ORDINARY_DAY = new Date("2000-06-15T12:00:00Z");
+
+async function loadForRollover(stack: string): Promise<{ file: string; env: Environment }> {
+  const file = await resolveStackFile(stack);
+  const { env } = await loadValidStack(file, { today: ORDINARY_DAY });
+  return { file, env };
+}
+
+function today(env: Environment) {
+  return localDate(now(), env.maintenance.timezone);
+}
+
+const isoDay = (d: { year: number; month: number; day: number }) =>
+  `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
+
+function checkYear(year: number): void {
+  if (!Number.isInteger(year) || year < 2020 || year > 2099)
+    throw new Error(`--year ${year} is not a fiscal year`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// prepare
+
+export interface PrepareResult extends WriteResult {
+  file: string;
+  year: number;
+  /** Empty when the year was already declared and kept. */
+  sizing: SizingLine[];
+  /** Whether anything was written. */
+  changed: boolean;
+}
+
+async function yearFileExists(file: string, year: number): Promise<boolean> {
+  if (!file.endsWith(".ts")) return false;
+  const { yearFile } = await locateYearFiles(file, year);
+  return stat(yearFile).then(
+    () => true,
+    () => false,
+  );
+}
+
+export async function prepare(options: {
+  stack: string;
+  year: number;
+  force?: boolean;
+  /** Usage override for callers without a database (tests of the writer); normally read live. */
+  usage?: PointUsage[];
+}): Promise<PrepareResult> {
+  checkYear(options.year);
+  const { file, env } = await loadForRollover(options.stack);
+  const year = options.year;
+  if (!(env.billTypes ?? []).some((b) => b.year === year - 1))
+    throw new Error(
+      `${file} declares no bill types for ${year - 1}; rollover prepare derives ${year} from ${year - 1}. Declare ${year - 1} first.`,
+    );
+  const force = options.force ?? false;
+  const alreadyThere =
+    !force &&
+    ((await yearFileExists(file, year)) ||
+      (!file.endsWith(".ts") && (env.billTypes ?? []).some((b) => b.year === year)));
+
+  let sizing: SizingLine[] = [];
+  let result: WriteResult;
+  if (alreadyThere) {
+    // Kept as reviewed; only the stack's reference to it is completed if missing.
+    result = file.endsWith(".ts") ? await ensureYearListed(file, year) : { written: [], unchanged: [file] };
+  } else {
+    const lastYearDays = daysElapsed(year - 1, today(env));
+    const usage =
+      options.usage ??
+      (await withClient(env, (db) => readUsage(db, schemaOf(env), year - 1))).map((u) => ({
+        place: u.place,
+        billCode: u.billCode,
+        issued: u.count,
+      }));
+    const base = withoutYear(env, year);
+    const derived = deriveYear(base, year, usage, lastYearDays);
+    sizing = derived.sizing;
+    const write = { stackFile: file, declaration: derived.declaration, force };
+    result = file.endsWith(".ts")
+      ? await writeTsStack({
+          ...write,
+          hospital: env.hospital.name,
+          stack: env.name,
+          sizing,
+          margin: env.maintenance.stockSafetyMargin,
+        })
+      : await writePlainStack(write);
+  }
+  if (result.written.length > 0) await validateInChild(file);
+  return { ...result, file, year, sizing, changed: result.written.length > 0 };
+}
+
+/** The environment without year `year`'s parts, so --force derives them afresh. */
+function withoutYear(env: Environment, year: number): Environment {
+  const codes = new Set((env.billTypes ?? []).filter((b) => b.year === year).map((b) => b.code));
+  return {
+    ...env,
+    tablespaces: env.tablespaces?.filter((t) => t.year !== year),
+    partitions: env.partitions?.filter((p) => p.year !== year),
+    billTypes: env.billTypes?.filter((b) => b.year !== year),
+    printTemplates: env.printTemplates?.filter((t) => !codes.has(t.billCode)),
+    billStock: env.billStock?.filter((s) => !codes.has(s.billCode)),
+    invoicingPoints: env.invoicingPoints?.map((p) => ({
+      ...p,
+      billCodes: p.billCodes.filter((c) => !codes.has(c)),
+    })),
+  };
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * The written files must pass `validate`. A fresh process, because this one has the stack module
+ * cached from before the edit (ES modules are loaded once per process).
+ */
+async function validateInChild(file: string): Promise<void> {
+  try {
+    await execFileAsync(
+      process.execPath,
+      [path.join(REPO_ROOT, "bin/ebill-ops.mjs"), "validate", "--stack", file],
+      {
+        env: { ...process.env },
+        maxBuffer: 10 * 1024 * 1024,
+      },
+    );
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(
+      `rollover prepare wrote ${file}, but it does not pass validate; fix the written files (git diff shows them):\n${e.stderr || e.stdout || e.message}`,
+    );
+  }
+}
+
+export { LayoutError };
+
+// ---------------------------------------------------------------------------------------------
+// check
+
+/** January: the stock must last at least the first month of the new year by default. */
+export const DEFAULT_STOCK_DAYS = 31;
+/** Probes wait at most this long even if the declared interface timeout is longer. */
+const PROBE_CAP_MS = 10_000;
+
+export async function check(options: {
+  stack: string;
+  year: number;
+  days?: number;
+}): Promise<ReadinessReport> {
+  checkYear(options.year);
+  const { env } = await loadForRollover(options.stack);
+  const year = options.year;
+  const schema = schemaOf(env);
+  let live: LiveState | null = null;
+  let liveError: string | undefined;
+  let lastYearUsage: UsageRow[] = [];
+  let thisYearRuns: UsedRun[] = [];
+  try {
+    await withClient(env, async (db) => {
+      live = await readLiveState(db, schema);
+      lastYearUsage = await readUsage(db, schema, year - 1);
+      thisYearRuns = await readUsedRuns(db, schema, year);
+    });
+  } catch (error) {
+    liveError = error instanceof Error ? error.message : String(error);
+  }
+
+  const probes = await Promise.all(
+    (
+      [
+        ["fiscal platform", env.interfaces.fiscal.url, env.interfaces.fiscal.timeoutMs],
+        ["HIS", env.interfaces.his.url, env.interfaces.his.timeoutMs],
+        ...(env.interfaces.push
+          ? [["push", env.interfaces.push.url, env.interfaces.push.timeoutMs] as const]
+          : []),
+      ] as const
+    ).map(async ([name, url, timeout]) => ({
+      name,
+      probe: await probeHttp(url, Math.min(timeout, PROBE_CAP_MS)),
+    })),
+  );
+
+  const disk: Record<string, { space: DiskSpace | null; reason?: string }> = {};
+  const liveState = live as LiveState | null;
+  for (const t of (env.tablespaces ?? []).filter((x) => x.year === year)) {
+    if (!isLocalDatabase(env.database.host)) {
+      disk[t.location] = {
+        space: null,
+        reason: `could not be measured: the database runs on ${env.database.host}, not on this machine; run 'df -h ${t.location}' there`,
+      };
+      continue;
+    }
+    const location = liveState?.tablespaces.find((l) => l.name === t.name)?.location || t.location;
+    const measured = await measureNearest(location);
+    disk[t.location] = measured
+      ? { space: measured.space, reason: measured.at === location ? undefined : `measured at ${measured.at}` }
+      : { space: null, reason: `could not be measured: no directory on the path ${location}` };
+  }
+
+  const day = today(env);
+  return evaluateReadiness({
+    env,
+    stack: env.name,
+    year,
+    today: isoDay(day),
+    live,
+    liveError,
+    lastYearUsage,
+    lastYearDays: daysElapsed(year - 1, day),
+    thisYearRuns,
+    stockDays: options.days ?? DEFAULT_STOCK_DAYS,
+    probes,
+    disk,
+  });
+}
+
+/** Free space where the tablespace is or will be: its directory, or the nearest existing parent. */
+async function measureNearest(dir: string): Promise<{ space: DiskSpace; at: string } | null> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    const space = await diskSpace(at);
+    if (space) return { space, at };
+    if (path.dirname(at) === at) return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// carry-over
+
+export interface CarryOverResult {
+  carryOver: CarryOver;
+  dir: string;
+  files: string[];
+}
+
+/** Default folder of a year's carry-over files: beside stacks/, so they go into the repository. */
+export function defaultCarryOverDir(stackFile: string, stack: string, year: number): string {
+  const root =
+    path.basename(path.dirname(stackFile)) === "stacks"
+      ? path.dirname(path.dirname(stackFile))
+      : process.cwd();
+  return path.join(root, "carry-over", stack, String(year));
+}
+
+export async function carryOver(options: {
+  stack: string;
+  year: number;
+  out?: string;
+}): Promise<CarryOverResult> {
+  checkYear(options.year);
+  const { file, env } = await loadForRollover(options.stack);
+  const year = options.year;
+  const schema = schemaOf(env);
+  const date = isoDay(today(env));
+  const { result, live } = await withClient(env, async (db) => {
+    const live = await readLiveState(db, schema);
+    const usage = await readUsage(db, schema, year);
+    const runs = await readUsedRuns(db, schema, year);
+    const result = computeCarryOver({
+      stack: env.name,
+      hospital: env.hospital.name,
+      year,
+      date,
+      live,
+      usage,
+      runs,
+    });
+    await record(db, result);
+    return { result, live };
+  });
+
+  const dir = path.resolve(options.out ?? defaultCarryOverDir(file, env.name, year));
+  await mkdir(dir, { recursive: true });
+  const suffix = yy(year);
+  const codes = new Set(live.billTypes.filter((b) => b.code.slice(6) === suffix).map((b) => b.code));
+  const basicInfo = {
+    stack: env.name,
+    hospital: env.hospital,
+    year,
+    date,
+    invoicingPoints: live.invoicingPoints,
+    paymentChannels: live.paymentChannels,
+    codeMappings: live.mappings,
+    billTypes: live.billTypes.filter((b) => codes.has(b.code)),
+    printTemplates: live.templates.filter((t) => codes.has(t.billCode)),
+    billStock: live.stock
+      .filter((s) => codes.has(s.billCode))
+      .map((s) => ({
+        ...s,
+        first: String(s.first).padStart(10, "0"),
+        last: String(s.last).padStart(10, "0"),
+      })),
+  };
+  const files: [string, string][] = [
+    ["basic-info.json", JSON.stringify(basicInfo, null, 2) + "\n"],
+    ["carry-over.json", JSON.stringify(result, null, 2) + "\n"],
+    ["report.md", carryOverMarkdown(result)],
+    ["report.html", carryOverHtml(result)],
+  ];
+  const written: string[] = [];
+  for (const [name, text] of files) {
+    const target = path.join(dir, name);
+    const before = await readFile(target, "utf8").catch(() => null);
+    if (before !== text) await writeFile(target, text);
+    written.push(target);
+  }
+  return { carryOver: result, dir, files: written };
+}
+
+/** One transaction per year: the previous record of the year is replaced whole (idempotent). */
+async function record(db: Queryable, c: CarryOver): Promise<void> {
+  const table = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
+  await db.query(carryOverDdl());
+  await db.query("BEGIN");
+  try {
+    await db.query(`DELETE FROM ${table} WHERE stack = $1 AND year = $2`, [c.stack, c.year]);
+    for (const l of c.lines)
+      await db.query(
+        `INSERT INTO ${table} (stack, year, place_code, bill_code, used_count, voided_count, first_used, last_used,
+                               distributed, unused_count, unused_ranges)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+        [
+          c.stack,
+          c.year,
+          l.place,
+          l.billCode,
+          l.used,
+          l.voided,
+          l.firstUsed,
+          l.lastUsed,
+          l.distributed,
+          l.unusedCount,
+          JSON.stringify(l.unused),
+        ],
+      );
+    await db.query("COMMIT");
+  } catch (error) {
+    await db.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
+}
