@@ -286,7 +286,10 @@ export async function writePlainStack(options: {
       return result;
     }
     addYearToPlainStack(raw, declaration);
-    await writeIfChanged(stackFile, await prettify(JSON.stringify(raw), stackFile, "json"), result);
+    // Keep the file's own indentation: only the arrays grow, the rest of the diff stays empty.
+    const indent = /^\{\r?\n([ \t]+)"/.exec(text)?.[1] ?? "  ";
+    const out = JSON.stringify(raw, null, indent) + (text.endsWith("\n") ? "\n" : "");
+    await writeIfChanged(stackFile, out, result);
     return result;
   }
   const doc = parseDocument(text);
@@ -296,7 +299,7 @@ export async function writePlainStack(options: {
     return result;
   }
   appendToYamlDocument(doc, raw, declaration);
-  await writeIfChanged(stackFile, doc.toString({ lineWidth: 0 }), result);
+  await writeIfChanged(stackFile, doc.toString(), result);
   return result;
 }
 
