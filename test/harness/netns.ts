@@ -1,0 +1,348 @@
+/**
+ * Test hosts: network namespaces, each with its own root file system (an overlayfs over the cached
+ * debootstrap tree) and its own sshd, reachable over real SSH. Used by the host tests and by
+ * `ebill-ops sandbox-hosts up`.
+ *
+ * Network: every address lives inside namespaces this harness creates. A controller namespace
+ * holds a bridge with `<subnet>.1`; each host namespace has `eth0` (a veth whose peer sits on that
+ * bridge) with its declared address. Ansible runs inside the controller namespace
+ * (`ip netns exec <controller> ...`, see src/hosts/connection.ts), so the machine's own network is
+ * never touched: no address, route or sysctl outside our namespaces.
+ *
+ * State (names, pids, mounts) is written to `<stateDir>/state.json` before anything is created, so
+ * `hostsDown(stateDir)` can always clean up, also after a crash, and can be run again.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import path from "node:path";
+import { ensureRootfs } from "./netns-rootfs.ts";
+
+export interface TestHostSpec {
+  name: string;
+  address: string;
+}
+
+export interface TestHost extends TestHostSpec {
+  namespace: string;
+  /** The host's merged root (overlayfs); read or edit its files from the machine. */
+  root: string;
+  /** `ssh-ed25519 AAAA...` */
+  hostKey: string;
+}
+
+/** What src/hosts/connection.ts reads to reach the hosts (also written as state.json). */
+export interface HostsState {
+  version: 1;
+  controllerNamespace: string;
+  subnet: string;
+  knownHostsFile: string;
+  identityFile: string;
+  user: string;
+  serviceManager: "script";
+  hosts: TestHost[];
+  /** Everything to undo, in order; kept even when `up` fails half way. */
+  cleanup: { namespaces: string[]; mounts: string[]; dirs: string[] };
+}
+
+export interface HostsUpOptions {
+  stateDir: string;
+  hosts: TestHostSpec[];
+  /** Short tag that makes namespace names unique on the machine, e.g. `t1234`. */
+  tag: string;
+  /** The operations account Ansible logs in as (the stack's `ssh.user`). */
+  user?: string;
+  log?: (line: string) => void;
+}
+
+export function stateFile(stateDir: string): string {
+  return path.join(stateDir, "state.json");
+}
+
+/** Why namespace hosts cannot be made here, or undefined when they can. */
+export function cannotMakeHosts(): string | undefined {
+  if (process.platform !== "linux") return "namespace test hosts need Linux";
+  if (process.getuid?.() !== 0) return "namespace test hosts need root (ip netns, mount, chroot); run as root";
+  for (const tool of ["ip", "debootstrap", "ssh", "ssh-keygen", "unshare", "chroot"]) {
+    try {
+      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
+    } catch {
+      return `'${tool}' is not installed (apt-get install -y iproute2 debootstrap openssh-client util-linux coreutils)`;
+    }
+  }
+  try {
+    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
+  } catch {
+    return "'ip netns' does not work here (no network-namespace support)";
+  }
+  return undefined;
+}
+
+const run = (cmd: string, args: string[], input?: string): string =>
+  execFileSync(cmd, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+
+function subnetOf(address: string): string {
+  return address.split(".").slice(0, 3).join(".");
+}
+
+export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
+  const why = cannotMakeHosts();
+  if (why) throw new Error(why);
+  const log = options.log ?? (() => {});
+  const user = options.user ?? "ebillops";
+  const subnets = new Set(options.hosts.map((h) => subnetOf(h.address)));
+  if (subnets.size !== 1) throw new Error(`test hosts must share one /24, got ${[...subnets].join(", ")}`);
+  const subnet = [...subnets][0]!;
+  if (!subnet.startsWith("10.231.")) throw new Error(`test hosts use 10.231.0.0/16 only, got ${subnet}.0/24`);
+  const base = ensureRootfs(log);
+
+  const stateDir = path.resolve(options.stateDir);
+  if (existsSync(stateFile(stateDir))) hostsDown(stateDir);
+  mkdirSync(stateDir, { recursive: true });
+  const controller = `ebill-${options.tag}-ctl`;
+  const state: HostsState = {
+    version: 1,
+    controllerNamespace: controller,
+    subnet: `${subnet}.0/24`,
+    knownHostsFile: path.join(stateDir, "known_hosts"),
+    identityFile: path.join(stateDir, "id_ed25519"),
+    user,
+    serviceManager: "script",
+    hosts: [],
+    cleanup: { namespaces: [], mounts: [], dirs: [] },
+  };
+  const save = () => writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n");
+
+  try {
+    rmSync(state.identityFile, { force: true });
+    rmSync(`${state.identityFile}.pub`, { force: true });
+    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ebill-ops test harness", "-f", state.identityFile]);
+    const clientKey = readFileSync(`${state.identityFile}.pub`, "utf8").trim();
+
+    state.cleanup.namespaces.push(controller);
+    save();
+    run("ip", ["netns", "add", controller]);
+    run("ip", ["-n", controller, "link", "set", "lo", "up"]);
+    run("ip", ["-n", controller, "link", "add", "br0", "type", "bridge"]);
+    run("ip", ["-n", controller, "addr", "add", `${subnet}.1/24`, "dev", "br0"]);
+    run("ip", ["-n", controller, "link", "set", "br0", "up"]);
+
+    for (const [index, spec] of options.hosts.entries()) {
+      const namespace = `ebill-${options.tag}-${spec.name}`;
+      const hostDir = path.join(stateDir, "hosts", spec.name);
+      const root = path.join(hostDir, "root");
+      for (const d of ["upper", "work", "root"]) mkdirSync(path.join(hostDir, d), { recursive: true });
+      state.cleanup.dirs.push(hostDir);
+      state.cleanup.mounts.push(root);
+      state.cleanup.namespaces.push(namespace);
+      save();
+
+      run("mount", [
+        "-t",
+        "overlay",
+        "overlay",
+        "-o",
+        `lowerdir=${base},upperdir=${path.join(hostDir, "upper")},workdir=${path.join(hostDir, "work")}`,
+        root,
+      ]);
+      const hostKey = prepareHostRoot(root, spec.name, user, clientKey);
+
+      run("ip", ["netns", "add", namespace]);
+      run("ip", ["-n", namespace, "link", "set", "lo", "up"]);
+      const peer = `vh${index}`;
+      run("ip", ["-n", controller, "link", "add", peer, "type", "veth", "peer", "name", "eth0", "netns", namespace]);
+      run("ip", ["-n", controller, "link", "set", peer, "master", "br0", "up"]);
+      run("ip", ["-n", namespace, "addr", "add", `${spec.address}/24`, "dev", "eth0"]);
+      run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
+      run("ip", ["-n", namespace, "route", "add", "default", "via", `${subnet}.1`]);
+
+      startSshd(namespace, root, spec.name);
+      state.hosts.push({ ...spec, namespace, root, hostKey });
+      save();
+    }
+
+    writeFileSync(
+      state.knownHostsFile,
+      state.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""),
+    );
+    save();
+    for (const host of state.hosts) await waitForSsh(state, host);
+    log(`test hosts up: ${state.hosts.map((h) => `${h.name} (${h.address})`).join(", ")}`);
+    return state;
+  } catch (error) {
+    hostsDown(stateDir);
+    throw error;
+  }
+}
+
+/** Host keys, the operations account with the harness's client key, and passwordless sudo. */
+function prepareHostRoot(root: string, name: string, user: string, clientKey: string): string {
+  writeFileSync(path.join(root, "etc/hostname"), `${name}\n`);
+  // sudo resolves its own host name; without this line it waits for DNS that test hosts cannot reach.
+  writeFileSync(path.join(root, "etc/hosts"), `127.0.0.1 localhost\n127.0.1.1 ${name}\n`);
+  writeFileSync(path.join(root, "etc/resolv.conf"), "# test host: no DNS\n");
+  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", path.join(root, "etc/ssh/ssh_host_ed25519_key")]);
+  // Only the ed25519 key exists; say so, so sshd does not complain about the others.
+  writeFileSync(
+    path.join(root, "etc/ssh/sshd_config.d/00-test-host.conf"),
+    "HostKey /etc/ssh/ssh_host_ed25519_key\nUseDNS no\n",
+  );
+  run("chroot", [root, "useradd", "--create-home", "--shell", "/bin/bash", user]);
+  const ssh = path.join(root, "home", user, ".ssh");
+  mkdirSync(ssh, { recursive: true });
+  writeFileSync(path.join(ssh, "authorized_keys"), `${clientKey}\n`);
+  run("chroot", [root, "chown", "-R", `${user}:${user}`, `/home/${user}/.ssh`]);
+  chmodSync(ssh, 0o700);
+  chmodSync(path.join(ssh, "authorized_keys"), 0o600);
+  // How the account is bootstrapped on a real server too: by hand, once; the baseline role then manages it.
+  writeFileSync(path.join(root, "etc/sudoers.d/00-bootstrap"), `${user} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
+  return readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+}
+
+/**
+ * sshd in the host's namespace, its own mount and UTS namespaces, chrooted into the host's root:
+ * /proc and /dev are mounted privately, so nothing shows outside.
+ */
+function startSshd(namespace: string, root: string, name: string): void {
+  const script = [
+    "set -e",
+    `hostname ${name}`,
+    `mount -t proc proc ${root}/proc`,
+    `mount --rbind /dev ${root}/dev`,
+    `mkdir -p ${root}/run/sshd`,
+    `exec chroot ${root} /usr/sbin/sshd -D -e`,
+  ].join("\n");
+  const child = spawn(
+    "ip",
+    ["netns", "exec", namespace, "unshare", "--mount", "--uts", "--propagation", "private", "--fork", "sh", "-c", script],
+    { detached: true, stdio: ["ignore", "ignore", "ignore"] },
+  );
+  child.unref();
+}
+
+async function waitForSsh(state: HostsState, host: TestHost): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      run("ip", [
+        "netns",
+        "exec",
+        state.controllerNamespace,
+        "ssh",
+        ...sshOptions(state),
+        `${state.user}@${host.address}`,
+        "true",
+      ]);
+      return;
+    } catch (error) {
+      last = error instanceof Error ? error.message : String(error);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`test host ${host.name} (${host.address}) did not accept SSH within 20 s: ${last}`);
+}
+
+export function sshOptions(state: HostsState): string[] {
+  return [
+    "-i",
+    state.identityFile,
+    "-o",
+    `UserKnownHostsFile=${state.knownHostsFile}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=3",
+  ];
+}
+
+/** Runs a shell command on a test host as root over real SSH (sudo), returns stdout. */
+export function sshRun(state: HostsState, host: string, command: string): string {
+  const h = state.hosts.find((x) => x.name === host);
+  if (!h) throw new Error(`no test host ${host}`);
+  return run("ip", [
+    "netns",
+    "exec",
+    state.controllerNamespace,
+    "ssh",
+    ...sshOptions(state),
+    `${state.user}@${h.address}`,
+    `sudo sh -c ${shellQuote(command)}`,
+  ]);
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function readState(stateDir: string): HostsState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(path.resolve(stateDir)), "utf8")) as HostsState;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes everything `hostsUp` made: processes inside our namespaces (by pid, from
+ * `ip netns pids`), the namespaces (which removes their veths), the overlay mounts and the host
+ * directories. Safe to run again, and after a failed or killed `up`.
+ */
+export function hostsDown(stateDir: string): void {
+  const state = readState(stateDir);
+  if (!state) return;
+  const errors: string[] = [];
+  for (const ns of [...state.cleanup.namespaces].reverse()) {
+    let pids: string[] = [];
+    try {
+      pids = run("ip", ["netns", "pids", ns]).split("\n").filter(Boolean);
+    } catch {
+      continue; // namespace already gone
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  // Give the killed processes a moment to release their mount namespaces.
+  for (let i = 0; i < 20; i++) {
+    const alive = state.cleanup.namespaces.some((ns) => {
+      try {
+        return run("ip", ["netns", "pids", ns]).trim() !== "";
+      } catch {
+        return false;
+      }
+    });
+    if (!alive) break;
+    execFileSync("sleep", ["0.1"]);
+  }
+  for (const ns of [...state.cleanup.namespaces].reverse()) {
+    try {
+      run("ip", ["netns", "del", ns]);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/No such file|Cannot remove/.test(message)) errors.push(`ip netns del ${ns}: ${message}`);
+    }
+  }
+  for (const mount of state.cleanup.mounts) {
+    if (!isMounted(mount)) continue;
+    try {
+      run("umount", ["-l", mount]);
+    } catch (error) {
+      errors.push(`umount ${mount}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  for (const dir of state.cleanup.dirs) rmSync(dir, { recursive: true, force: true });
+  if (errors.length > 0) throw new Error(`test host cleanup incomplete:\n  ${errors.join("\n  ")}`);
+  rmSync(stateFile(path.resolve(stateDir)), { force: true });
+}
+
+function isMounted(dir: string): boolean {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .some((line) => line.split(" ")[4] === dir);
+}
