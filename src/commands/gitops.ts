@@ -5,7 +5,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { buildPlanComment, readPlanDir } from "../gitops/comment.ts";
+import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
 import { readSavedPlan } from "../plan/context.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
@@ -81,6 +81,16 @@ export function register(program: Command, setExit: (code: number) => void): voi
         await output(body, options.out);
       },
     );
+
+  gitops
+    .command("find-comment")
+    .description("the id of our earlier plan comment on the pull request (empty when there is none)")
+    .requiredOption("--comments <file>", "JSON array of the pull request's comments")
+    .action(async (options: { comments: string }) => {
+      const comments = await readJson(options.comments, "the comment list");
+      if (!Array.isArray(comments)) throw new Error(`${options.comments}: expected a JSON array of comments`);
+      process.stdout.write(`${findPlanComment(comments as CommentRecord[]) ?? ""}\n`);
+    });
 
   gitops
     .command("drift-issue")

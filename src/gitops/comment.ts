@@ -182,3 +182,21 @@ function summaryTable(outcomes: readonly StackOutcome[]): string {
     ...rows,
   ].join("\n");
 }
+
+/** A pull-request comment as GitHub lists it (the parts we look at). */
+export interface CommentRecord {
+  id: number;
+  body?: string | null;
+  user?: { login?: string; type?: string } | null;
+}
+
+/**
+ * The comment to edit: our bot's earlier one starting with the marker (a person quoting it does
+ * not count). The oldest wins, so the comment keeps its place in the conversation.
+ */
+export function findPlanComment(comments: readonly CommentRecord[]): number | null {
+  const ours = comments
+    .filter((c) => c.user?.type === "Bot" && (c.body ?? "").startsWith(COMMENT_MARKER))
+    .sort((a, b) => a.id - b.id);
+  return ours[0]?.id ?? null;
+}
