@@ -44,6 +44,8 @@ export interface UsageRow {
 }
 
 export interface LiveState {
+  /** The server's data directory when this role may read it (superuser or pg_read_all_settings). */
+  dataDirectory: string | null;
   tablespaces: LiveTablespace[];
   partitions: LivePartition[];
   billTypes: { code: string; name: string; year: number | null; enabled: boolean }[];

@@ -72,7 +72,12 @@ export async function readLiveState(db: Queryable, schema: string): Promise<Live
         ORDER BY bill_code, first_no`,
       ),
     ]);
+  const dataDirectory = await db
+    .query<{ d: string }>("SELECT current_setting('data_directory') AS d")
+    .then((r) => r.rows[0]?.d ?? null)
+    .catch(() => null);
   return {
+    dataDirectory,
     tablespaces: tablespaces.rows.map((r) => ({
       name: r.name,
       location: r.location,

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { loadValidStack, REPO_ROOT, resolveStackFile } from "../config/load.ts";
 import { withClient } from "../db/connect.ts";
 import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
 import { localDate, now } from "../time.ts";
 import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
@@ -229,7 +230,13 @@ export async function check(options: {
       };
       continue;
     }
-    const location = liveState?.tablespaces.find((l) => l.name === t.name)?.location || t.location;
+    // Live: where it is. Not yet created: where apply will put it (a sandbox maps declared paths
+    // under its server's folder).
+    const location =
+      liveState?.tablespaces.find((l) => l.name === t.name)?.location ||
+      (isMapped(env) && liveState?.dataDirectory
+        ? physicalLocation(env, liveState.dataDirectory, t.location)
+        : t.location);
     const measured = await measureNearest(location);
     disk[t.location] = measured
       ? { space: measured.space, reason: measured.at === location ? undefined : `measured at ${measured.at}` }
