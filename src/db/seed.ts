@@ -36,12 +36,10 @@ import {
   partitionDdl,
   partitionName,
   qualified,
-  quoteIdent,
-  quoteLiteral,
   referenceSchemaDdl,
   schemaOf,
 } from "./reference-schema.ts";
-import { physicalLocation, prepareSandboxLocation, isMapped } from "./tablespaces.ts";
+import { createTablespaces } from "./providers/storage.ts";
 
 export const SEED_USED_SHARE_DIVISOR = 20;
 export const SEED_VOID_EVERY = 50;
@@ -164,18 +162,19 @@ export async function createReferenceSchemaAndSeed(
   const year = env.hospital.fiscalYear;
   await client.query(referenceSchemaDdl(schema));
 
-  const dataDirectory = (await client.query<{ d: string }>("SELECT current_setting('data_directory') AS d"))
-    .rows[0]!.d;
-  const tablespaces = (env.tablespaces ?? []).filter((t) => t.year === year);
   const existing = new Set(
     (await client.query<{ spcname: string }>("SELECT spcname FROM pg_tablespace")).rows.map((r) => r.spcname),
   );
-  for (const ts of tablespaces) {
-    if (existing.has(ts.name)) continue;
-    const physical = physicalLocation(env, dataDirectory, ts.location);
-    if (isMapped(env)) await prepareSandboxLocation(dataDirectory, physical);
-    await client.query(`CREATE TABLESPACE ${quoteIdent(ts.name)} LOCATION ${quoteLiteral(physical)}`);
-  }
+  const tablespaces = (env.tablespaces ?? []).filter((t) => t.year === year && !existing.has(t.name));
+  await createTablespaces(
+    client,
+    env,
+    tablespaces.map((t) => ({
+      action: "create",
+      id: t.name,
+      after: { name: t.name, year: t.year, location: t.location },
+    })),
+  );
 
   await client.query("BEGIN");
   try {

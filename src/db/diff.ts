@@ -1,0 +1,202 @@
+/**
+ * The database planner: declared objects against live ones, kind by kind, as Changes.
+ *
+ * Ownership: a kind the stack declares (its array is present, even empty) is owned whole, so live
+ * objects it does not declare are planned away; a kind the stack leaves out is not touched.
+ *
+ * Planned away means, in order of precedence:
+ * - tablespace or partition holding data: a `delete` marked destructive with a note saying it is
+ *   never dropped; apply refuses it whatever --allow-destroy says (so the reviewer sees it);
+ * - a row used by issued bills or by bill stock that stays (bill types, invoicing points,
+ *   payment channels, stock ranges): an `update` to `enabled: false` with a note, destructive
+ *   because it stops something in use; nothing when it is already disabled;
+ * - anything else: a `delete`, destructive only when it loses something in use (a role that
+ *   operators the stack does not manage still hold).
+ *
+ * Changes come out in DATABASE_KINDS order for creates and updates, reverse order for deletes,
+ * and by id within a kind, so equal inputs give byte-equal plans.
+ */
+import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
+import type { Change, Fields } from "../plan/types.ts";
+import { byCodePoint, canonicalJson } from "./canonical.ts";
+import type { LiveState } from "./live.ts";
+import { providerOf } from "./providers/index.ts";
+import type { Declared, LiveObject } from "./providers/types.ts";
+
+export const SOURCE_NAME = "database";
+
+function same(a: Fields, b: Fields): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+interface Index {
+  declared: Partial<Record<DatabaseKind, Map<string, Declared>>>;
+  live: LiveState;
+}
+
+/** Live objects of a kind that still exist after the apply (declared, kept because in use, or unmanaged). */
+function surviving(index: Index, kind: DatabaseKind): Fields[] {
+  const declared = index.declared[kind];
+  if (!declared) return index.live[kind].map((o) => o.fields);
+  const kept = index.live[kind].filter((o) => !declared.has(o.id) && o.usage.bills).map((o) => o.fields);
+  return [...[...declared.values()].map((d) => d.fields), ...kept];
+}
+
+/** Why a live object may not simply be deleted; empty when it may. */
+function usedBy(index: Index, kind: DatabaseKind, object: LiveObject): string[] {
+  const reasons: string[] = [];
+  if (object.usage.bills) reasons.push("issued bills reference it");
+  if (kind === "billTypes") {
+    if (surviving(index, "billStock").some((s) => s.billCode === object.id))
+      reasons.push("bill stock of this code remains");
+  }
+  if (kind === "invoicingPoints") {
+    if (surviving(index, "billStock").some((s) => s.place === object.id))
+      reasons.push("bill stock is distributed to it");
+  }
+  return reasons;
+}
+
+function tablespaceHolds(index: Index, object: LiveObject): string[] {
+  const reasons: string[] = [];
+  const other = object.usage.otherRelations ?? 0;
+  if (other > 0) reasons.push(`${other} other relation${other === 1 ? "" : "s"} live in it`);
+  const inIt = index.live.partitions.filter((p) => p.fields.tablespace === object.id);
+  const withData = inIt.filter((p) => p.usage.holdsData).map((p) => p.id);
+  if (withData.length > 0)
+    reasons.push(`partition${withData.length === 1 ? "" : "s"} ${withData.join(", ")} hold data`);
+  const declaredPartitions = index.declared.partitions;
+  const staying = inIt
+    .filter((p) => !p.usage.holdsData && (!declaredPartitions || declaredPartitions.has(p.id)))
+    .map((p) => p.id);
+  if (staying.length > 0)
+    reasons.push(`partition${staying.length === 1 ? "" : "s"} ${staying.join(", ")} stay in it`);
+  return reasons;
+}
+
+function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change | null {
+  const provider = providerOf(kind);
+  const base = { kind, id: object.id, before: object.fields };
+  if (kind === "tablespaces") {
+    const reasons = tablespaceHolds(index, object);
+    if (reasons.length > 0)
+      return {
+        ...base,
+        action: "delete",
+        destructive: true,
+        after: null,
+        note: `never dropped: ${reasons.join("; ")}. Apply refuses this; declare the tablespace again`,
+      };
+    return { ...base, action: "delete", destructive: false, after: null };
+  }
+  if (kind === "partitions") {
+    if (object.usage.holdsData)
+      return {
+        ...base,
+        action: "delete",
+        destructive: true,
+        after: null,
+        note: "never dropped: the partition holds bills. Apply refuses this; declare the partition again",
+      };
+    return { ...base, action: "delete", destructive: false, after: null };
+  }
+  const reasons = usedBy(index, kind, object);
+  if (reasons.length > 0 && provider.disableable) {
+    if (object.fields.enabled === false) return null;
+    return {
+      ...base,
+      action: "update",
+      destructive: true,
+      after: { ...object.fields, enabled: false },
+      note: `disabled instead of deleted: ${reasons.join("; ")}`,
+    };
+  }
+  if (kind === "roles") {
+    const holders = index.declared.operators
+      ? []
+      : index.live.operators.filter((o) => (o.fields.roles as string[]).includes(object.id)).map((o) => o.id);
+    if (holders.length > 0)
+      return {
+        ...base,
+        action: "delete",
+        destructive: true,
+        after: null,
+        note: `operators not managed by this stack lose the role: ${holders.join(", ")}`,
+      };
+  }
+  return { ...base, action: "delete", destructive: false, after: null };
+}
+
+function changeOf(kind: DatabaseKind, declared: Declared, live: LiveObject | undefined): Change | null {
+  if (!live)
+    return {
+      kind,
+      id: declared.id,
+      action: "create",
+      destructive: false,
+      before: null,
+      after: declared.fields,
+    };
+  if (same(declared.fields, live.fields)) return null;
+  if (kind === "tablespaces" && declared.fields.location !== live.fields.location) {
+    return {
+      kind,
+      id: declared.id,
+      action: "replace",
+      destructive: true,
+      before: live.fields,
+      after: declared.fields,
+      note: "a tablespace cannot move: it is dropped and created at the new location; apply refuses this while anything lives in it",
+    };
+  }
+  const change: Change = {
+    kind,
+    id: declared.id,
+    action: "update",
+    destructive: false,
+    before: live.fields,
+    after: declared.fields,
+  };
+  if (
+    kind === "partitions" &&
+    live.usage.holdsData &&
+    declared.fields.tablespace !== live.fields.tablespace
+  ) {
+    change.destructive = true;
+    change.note =
+      "refused: the partition holds bills; moving it rewrites and locks the bill table. Move it by hand in a maintenance window";
+  }
+  return change;
+}
+
+export function planChanges(env: Environment, live: LiveState): Change[] {
+  const index: Index = { declared: {}, live };
+  for (const kind of DATABASE_KINDS) {
+    const declared = providerOf(kind).declared(env);
+    if (declared) index.declared[kind] = new Map(declared.map((d) => [d.id, d]));
+  }
+  const forward: Change[] = [];
+  const backward: Change[][] = [];
+  for (const kind of DATABASE_KINDS) {
+    const declared = index.declared[kind];
+    if (!declared) continue;
+    const liveById = new Map(live[kind].map((o) => [o.id, o]));
+    const ids = [...declared.keys()].sort(byCodePoint);
+    const upserts: Change[] = [];
+    for (const id of ids) {
+      const change = changeOf(kind, declared.get(id)!, liveById.get(id));
+      if (change) upserts.push(change);
+    }
+    const removals: Change[] = [];
+    for (const object of live[kind]) {
+      if (declared.has(object.id)) continue;
+      const change = removal(index, kind, object);
+      if (!change) continue;
+      (change.action === "delete" ? removals : upserts).push(change);
+    }
+    upserts.sort((a, b) => byCodePoint(a.id, b.id));
+    forward.push(...upserts);
+    backward.unshift(removals.sort((a, b) => byCodePoint(a.id, b.id)));
+  }
+  return [...forward, ...backward.flat()];
+}
