@@ -109,7 +109,7 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
   // The destructive list is mandatory; it only shortens when it alone would break GitHub's limit.
   const fixedLength = head.join("\n").length + summary.length + footer.length + 200;
   head.push(...destructiveSection(destructive, budget - fixedLength));
-  head.push(summary, "");
+  head.push(summary, "", "");
 
   let body = head.join("\n");
   const withChanges = planned
