@@ -7,13 +7,14 @@ import * as validate from "./commands/validate.ts";
 import * as inventory from "./commands/inventory.ts";
 import * as generate from "./commands/generate.ts";
 import * as gitops from "./commands/gitops.ts";
+import * as rollback from "./commands/rollback.ts";
 import * as rollover from "./commands/rollover.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollover];
+const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
