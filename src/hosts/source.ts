@@ -1,0 +1,128 @@
+/**
+ * The hosts' part of plan, apply and drift: tasks/ansible/site.yml in check mode with diffs for a
+ * plan (each changed task a Change), the same playbook for the hosts with changes on apply.
+ */
+import { execFile } from "node:child_process";
+import net from "node:net";
+import { promisify } from "node:util";
+import type { Environment } from "../model/environment.ts";
+import { canonicalJson, sha256 } from "../plan/planner.ts";
+import type { Change, PlanSource } from "../plan/types.ts";
+import { redactDeep, secretValues } from "../output/redact.ts";
+import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
+import { type HostsConnection, hostsConnection } from "./connection.ts";
+import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
+import { secretVars } from "./vars.ts";
+
+const run = promisify(execFile);
+
+/** Hosts Ansible configures: every host except signature-server appliances (probed only). */
+export function managedHosts(env: Environment) {
+  return env.hosts.filter((h) => h.os !== "windows" && h.roles.some((r) => r !== "signature"));
+}
+
+/** Whether the host's SSH port accepts a TCP connection within 3 s (inside the namespace if any). */
+async function reachable(connection: HostsConnection, address: string, port: number): Promise<boolean> {
+  if (connection.netns) {
+    try {
+      await run("ip", ["netns", "exec", connection.netns, "timeout", "3", "bash", "-c", `</dev/tcp/${address}/${port}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: address, port, timeout: 3000 });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("timeout", () => done(false));
+    socket.once("error", () => done(false));
+  });
+}
+
+function connectionOrThrow(env: Environment): HostsConnection {
+  const connection = hostsConnection(env);
+  if (!connection.ok) throw new Error(`hosts: ${connection.reason}`);
+  return connection.value;
+}
+
+/** Runs site.yml (check mode for plans) and interprets its results; failures stop with every one listed. */
+export async function runSite(
+  env: Environment,
+  options: { check: boolean; limit?: readonly string[]; notice?: (line: string) => void },
+): Promise<Interpretation & { seconds: number }> {
+  const connection = connectionOrThrow(env);
+  const result = await runPlaybook(env, connection, {
+    playbook: "site.yml",
+    check: options.check,
+    diff: true,
+    json: true,
+    limit: options.limit,
+  });
+  const secrets = secretValues(env);
+  const outcome = redactDeep(interpret(parseAnsibleJson(result.stdout, result.stderr)), secrets);
+  for (const w of outcome.warnings) options.notice?.(`hosts: warning: ${w}`);
+  if (outcome.failures.length > 0) {
+    throw new Error(
+      `hosts: ansible-playbook site.yml${options.check ? " --check" : ""} failed; ${options.check ? "nothing was changed" : "hosts before the failure may be changed, rerun apply after fixing"}:\n  ` +
+        outcome.failures.join("\n  "),
+    );
+  }
+  return { ...outcome, seconds: result.seconds };
+}
+
+export function hostsLiveHash(changes: readonly Change[]): string {
+  const sorted = [...changes].sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1));
+  return sha256(canonicalJson(sorted));
+}
+
+export const hostsSource: PlanSource = {
+  name: "hosts",
+
+  async available(env) {
+    const managed = managedHosts(env);
+    if (managed.length === 0) return { ok: false, reason: "the stack declares no host Ansible manages" };
+    if (!ansibleInstalled()) return { ok: false, reason: INSTALL_ANSIBLE };
+    const connection = hostsConnection(env);
+    if (!connection.ok) return connection;
+    try {
+      secretVars(env);
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message };
+    }
+    const down: string[] = [];
+    await Promise.all(
+      managed.map(async (h) => {
+        if (!(await reachable(connection.value, h.address, h.ssh.port))) down.push(`${h.name} (${h.address}:${h.ssh.port})`);
+      }),
+    );
+    if (down.length > 0)
+      return {
+        ok: false,
+        reason: `cannot reach SSH on ${down.sort().join(", ")}${env.kind === "sandbox" ? "; as root run 'npx ebill-ops sandbox-hosts up'" : "; check the network and that sshd runs"}`,
+      };
+    return { ok: true };
+  },
+
+  async plan(env) {
+    const { changes } = await runSite(env, { check: true, notice: (l) => process.stderr.write(`${l}\n`) });
+    return { changes, liveHash: hostsLiveHash(changes) };
+  },
+
+  async apply(env, changes, options) {
+    if (changes.length === 0) return;
+    if (options.expectedLiveHash !== undefined) {
+      const now = await runSite(env, { check: true });
+      const hash = hostsLiveHash(now.changes);
+      if (hash !== options.expectedLiveHash)
+        throw new Error(
+          "hosts: the hosts changed since the plan was made (a hand edit or another apply); nothing was changed. Make a new plan and review it.",
+        );
+    }
+    const hosts = [...new Set(changes.map(hostOf))].sort();
+    await runSite(env, { check: false, limit: hosts, notice: (l) => process.stderr.write(`${l}\n`) });
+  },
+};
