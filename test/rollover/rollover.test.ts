@@ -216,8 +216,9 @@ describe("rollover on the sandbox", () => {
          VALUES ('46060127', '0000000001', 'a1b2c3', '001', '02', 12.50, '2027-01-01 00:00:05')`,
       );
       const where = await c.query<{ partition: string; tablespace: string }>(
-        `SELECT b.tableoid::regclass::text AS partition, ts.spcname AS tablespace
+        `SELECT n.nspname || '.' || pc.relname AS partition, ts.spcname AS tablespace
            FROM ebill.bill b JOIN pg_class pc ON pc.oid = b.tableoid
+           JOIN pg_namespace n ON n.oid = pc.relnamespace
            LEFT JOIN pg_tablespace ts ON ts.oid = pc.reltablespace
           WHERE b.bill_code = '46060127' AND b.bill_no = '0000000001'`,
       );
