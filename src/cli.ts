@@ -9,12 +9,13 @@ import * as generate from "./commands/generate.ts";
 import * as gitops from "./commands/gitops.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as rollover from "./commands/rollover.ts";
+import * as sandbox from "./commands/sandbox.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover];
+const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, sandbox];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
