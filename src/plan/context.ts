@@ -122,3 +122,13 @@ export async function readSavedPlan(file: string): Promise<Plan> {
     );
   return plan;
 }
+
+/** Runs a command body so that an error leaving it is scrubbed of secrets like everything else. */
+export async function scrubbed<T>(ctx: Pick<StackContext, "secrets">, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof Error) error.message = redactText(error.message, ctx.secrets);
+    throw error;
+  }
+}

@@ -96,7 +96,10 @@ export interface ApplyOptions {
   progress: Notice;
   commit: string | null;
   actor: string;
+  /** When the apply starts (recorded in the audit). */
   at: Date;
+  /** The time judged against change windows and freezes (now(), which EBILL_OPS_TODAY can fix); default `at`. */
+  gateAt?: Date;
   /** Persists the audit record (the database's audit table); errors here are reported, not thrown. */
   writeAudit: (env: Environment, record: AuditRecord) => Promise<void>;
   /** Scrubs secrets from the error and changes before they are recorded. */
@@ -175,7 +178,7 @@ async function checkApplicable(
     throw new ApplyRefused(
       `the plan is for stack '${plan.stack}', not '${env.name}'; nothing was changed. Make the plan with 'ebill-ops plan --stack ${env.name} --out <file>'.`,
     );
-  const gate = applyGate(env, options.at, options.emergency);
+  const gate = applyGate(env, options.gateAt ?? options.at, options.emergency);
   if (!gate.allowed) throw new ApplyRefused(gate.reason);
   if (gate.note) options.progress(gate.note);
   if (!options.allowDestroy) {

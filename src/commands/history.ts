@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { openStack, scrubbed } from "../plan/context.ts";
+import { count } from "../plan/planner.ts";
+import { AUDIT } from "../plan/sources.ts";
+import { localDate } from "../time.ts";
+
+/** `2026-11-26 15:04` in the hospital's time zone: what the people there read on their clocks. */
+function localTime(iso: string, timeZone: string): string {
+  const d = localDate(new Date(iso), timeZone);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.year}-${p(d.month)}-${p(d.day)} ${p(d.hour)}:${p(d.minute)}`;
+}
+
+export function register(program: Command, setExit: (code: number) => void): void {
+  program
+    .command("history")
+    .description("list the applies of a stack, newest first, from its audit records")
+    .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
+    .option("--json", "print the audit records as JSON")
+    .option("--limit <n>", "how many records (default 20)", "20")
+    .action(async (options: { stack: string; json?: boolean; limit: string }) => {
+      const limit = Number(options.limit);
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new Error(`--limit '${options.limit}' is not a positive whole number`);
+      const ctx = await openStack(options.stack);
+      await scrubbed(ctx, async () => {
+        const records = ctx.redact(await AUDIT.list(ctx.env, limit));
+        if (options.json) {
+          ctx.out(JSON.stringify(records, null, 2) + "\n");
+        } else if (records.length === 0) {
+          ctx.out(`No applies recorded for stack ${ctx.env.name} yet.\n`);
+        } else {
+          const { paint } = ctx;
+          const tz = ctx.env.maintenance.timezone;
+          ctx.out(paint.dim(`times in ${tz}`) + "\n");
+          for (const r of records) {
+            const result = r.result === "ok" ? paint.green("ok    ") : paint.red("FAILED");
+            const commit = r.commit ? r.commit.slice(0, 10) : "(no git)  ";
+            ctx.out(
+              `${r.at.replace("T", " ").slice(0, 19)}  ${result}  ${commit}  ${r.actor.padEnd(12)}  ${count(r.changes.length, "change").padEnd(12)}  plan ${r.planHash.slice(0, 12)}\n`,
+            );
+            if (r.emergency) ctx.out(`    emergency: ${r.emergency}\n`);
+            if (r.error) ctx.out(`    ${paint.red("error:")} ${r.error.split("\n")[0]}\n`);
+          }
+        }
+        setExit(0);
+      });
+    });
+}
