@@ -10,12 +10,15 @@ import * as gitops from "./commands/gitops.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as rollover from "./commands/rollover.ts";
 import * as sandbox from "./commands/sandbox.ts";
+import * as ansible from "./commands/ansible.ts";
+import * as patch from "./commands/patch.ts";
+import * as sandboxHosts from "./commands/sandbox-hosts.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, sandbox];
+const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, sandbox, ansible, patch, sandboxHosts];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;

@@ -241,7 +241,7 @@ export function interpret(json: AnsibleJson): Interpretation {
     const key = `${kind}\u0000${id}`;
     const existing = byKey.get(key);
     if (!existing) {
-      byKey.set(key, { kind, id, action: described.action, destructive: false, ...described, note });
+      byKey.set(key, { kind, id, destructive: false, ...described, note });
       continue;
     }
     // Several tasks on one file (lineinfile per setting): one change with every line.

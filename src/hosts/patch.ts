@@ -1,0 +1,157 @@
+/**
+ * Security-patch rollout: the managed hosts in batches of `maintenance.patch.batchSize`, one
+ * tasks/ansible/patch.yml run per batch (health checks, pending security updates, reboot when
+ * required and allowed, health checks again). The first batch with a failed host stops the
+ * rollout; later batches are not touched. Every host gets a line in the report.
+ */
+import type { Environment } from "../model/environment.ts";
+import { redactDeep, secretValues } from "../output/redact.ts";
+import { runPlaybook } from "./ansible.ts";
+import { hostsConnection } from "./connection.ts";
+import { outcomes, parseAnsibleJson } from "./results.ts";
+import { managedHosts } from "./source.ts";
+
+export type PatchStatus =
+  | "patched"
+  | "up-to-date"
+  | "would-patch"
+  | "failed"
+  | "stopped"
+  | "not-started";
+
+export interface PatchHostReport {
+  host: string;
+  batch: number;
+  status: PatchStatus;
+  /** Security updates pending before the run (package names). */
+  pending: string[];
+  rebootRequired: boolean;
+  rebooted: boolean;
+  /** Why a reboot that is required did not happen. */
+  rebootNote?: string;
+  /** What failed (the task and its message). */
+  error?: string;
+}
+
+export interface PatchReport {
+  stack: string;
+  check: boolean;
+  ok: boolean;
+  hosts: PatchHostReport[];
+}
+
+interface ReportMsg {
+  pending: string[];
+  updated: boolean | string;
+  reboot_required: boolean | string;
+  rebooted: boolean | string;
+}
+
+const truthy = (v: unknown) => v === true || v === "True" || v === "true";
+
+export function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+export async function patchRollout(
+  env: Environment,
+  options: { check: boolean; notice?: (line: string) => void },
+): Promise<PatchReport> {
+  const connection = hostsConnection(env);
+  if (!connection.ok) throw new Error(`patch: ${connection.reason}`);
+  const policy = env.maintenance.patch;
+  const secrets = secretValues(env);
+  const groups = batches(managedHosts(env), policy.batchSize);
+  const reports: PatchHostReport[] = [];
+  let stopped = false;
+  for (const [index, group] of groups.entries()) {
+    const batch = index + 1;
+    if (stopped) {
+      for (const h of group)
+        reports.push({ host: h.name, batch, status: "not-started", pending: [], rebootRequired: false, rebooted: false });
+      continue;
+    }
+    options.notice?.(`patch: batch ${batch}/${groups.length}: ${group.map((h) => h.name).join(", ")}`);
+    const result = await runPlaybook(env, connection.value, {
+      playbook: "patch.yml",
+      check: options.check,
+      json: true,
+      limit: group.map((h) => h.name),
+    });
+    const json = redactDeep(parseAnsibleJson(result.stdout, result.stderr), secrets);
+    const all = outcomes(json);
+    for (const h of group) {
+      const mine = all.filter((o) => o.host === h.name);
+      const failed = mine.find((o) => o.result.failed || o.result.unreachable);
+      const report = mine.find((o) => o.task === "Report the patch result")?.result.msg as ReportMsg | undefined;
+      const entry: PatchHostReport = {
+        host: h.name,
+        batch,
+        status: "stopped",
+        pending: report?.pending ?? [],
+        rebootRequired: truthy(report?.reboot_required),
+        rebooted: truthy(report?.rebooted),
+      };
+      if (failed) {
+        entry.status = "failed";
+        const msg = failed.result.msg;
+        entry.error = `${failed.task}: ${typeof msg === "string" ? msg : JSON.stringify(msg ?? "failed")}`.slice(0, 300);
+      } else if (report) {
+        entry.status = options.check
+          ? entry.pending.length > 0
+            ? "would-patch"
+            : "up-to-date"
+          : truthy(report.updated)
+            ? "patched"
+            : "up-to-date";
+        if (entry.rebootRequired && !entry.rebooted)
+          entry.rebootNote = !policy.rebootAllowed
+            ? "not rebooted: maintenance.patch.rebootAllowed is false; reboot in the next change window"
+            : connection.value.serviceManager === "script"
+              ? "not rebooted: a namespace test host shares the machine's kernel; recorded only"
+              : options.check
+                ? "a reboot would follow"
+                : "not rebooted";
+      } else if (result.code !== 0) {
+        entry.status = "failed";
+        entry.error = (result.stderr.trim().split("\n").pop() ?? `ansible-playbook exited ${result.code}`).slice(0, 300);
+      }
+      reports.push(entry);
+    }
+    if (reports.some((r) => r.batch === batch && r.status !== "patched" && r.status !== "up-to-date" && r.status !== "would-patch"))
+      stopped = true;
+  }
+  return { stack: env.name, check: options.check, ok: !stopped, hosts: reports };
+}
+
+const STATUS_TEXT: Record<PatchStatus, string> = {
+  patched: "patched",
+  "up-to-date": "up to date",
+  "would-patch": "would patch",
+  failed: "FAILED",
+  stopped: "stopped (its batch failed)",
+  "not-started": "untouched (rollout stopped before this host)",
+};
+
+export function renderPatchReport(report: PatchReport): string {
+  const lines = [
+    `Patch rollout of stack ${report.stack}${report.check ? " (check only: nothing changed)" : ""}: ${report.ok ? "complete" : "STOPPED"}`,
+  ];
+  for (const h of report.hosts) {
+    const parts = [`  batch ${h.batch}  ${h.host}: ${STATUS_TEXT[h.status]}`];
+    if (h.pending.length > 0) parts.push(`security updates: ${h.pending.join(", ")}`);
+    if (h.rebooted) parts.push("rebooted");
+    else if (h.rebootRequired) parts.push(`reboot required (${h.rebootNote ?? "not rebooted"})`);
+    if (h.error) parts.push(`error: ${h.error}`);
+    lines.push(parts.join("; "));
+  }
+  if (!report.ok) {
+    const failed = report.hosts.find((h) => h.status === "failed");
+    lines.push(
+      `Stopped at ${failed?.host ?? "a failed batch"}: fix it and run 'ebill-ops patch' again; hosts marked untouched were not changed.`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}
