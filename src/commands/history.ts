@@ -37,7 +37,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
             const result = r.result === "ok" ? paint.green("ok    ") : paint.red("FAILED");
             const commit = r.commit ? r.commit.slice(0, 10) : "(no git)  ";
             ctx.out(
-              `${r.at.replace("T", " ").slice(0, 19)}  ${result}  ${commit}  ${r.actor.padEnd(12)}  ${count(r.changes.length, "change").padEnd(12)}  plan ${r.planHash.slice(0, 12)}\n`,
+              `${localTime(r.at, tz)}  ${result}  ${commit}  ${r.actor.padEnd(12)}  ${count(r.changes.length, "change").padEnd(12)}  plan ${r.planHash.slice(0, 12)}\n`,
             );
             if (r.emergency) ctx.out(`    emergency: ${r.emergency}\n`);
             if (r.error) ctx.out(`    ${paint.red("error:")} ${r.error.split("\n")[0]}\n`);
