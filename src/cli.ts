@@ -9,6 +9,10 @@ import * as generate from "./commands/generate.ts";
 import * as gitops from "./commands/gitops.ts";
 import * as rollback from "./commands/rollback.ts";
 import * as rollover from "./commands/rollover.ts";
+import * as plan from "./commands/plan.ts";
+import * as apply from "./commands/apply.ts";
+import * as drift from "./commands/drift.ts";
+import * as history from "./commands/history.ts";
 import * as sandbox from "./commands/sandbox.ts";
 import * as ansible from "./commands/ansible.ts";
 import * as patch from "./commands/patch.ts";
@@ -18,7 +22,7 @@ export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, sandbox, ansible, patch, sandboxHosts];
+const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, plan, apply, drift, history, sandbox, ansible, patch, sandboxHosts];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
