@@ -86,8 +86,27 @@ export function serverOsUser(): Promise<OsUser | null> {
   return serverUser;
 }
 
+/**
+ * As root, the server user must be able to reach the directory: every parent needs the search
+ * bit for others (a repository under /root, mode 0700, fails). Says so instead of letting initdb
+ * fail with "Permission denied".
+ */
+async function checkReachable(dir: string): Promise<void> {
+  for (let parent = path.dirname(path.resolve(dir)); ; parent = path.dirname(parent)) {
+    const info = await stat(parent).catch(() => null);
+    if (info && (info.mode & 0o001) === 0)
+      throw new Error(
+        `the PostgreSQL server runs as the OS user 'postgres' (it refuses root), which cannot enter ${parent} ` +
+          `(mode ${(info.mode & 0o777).toString(8)}). Allow it (chmod o+x ${parent}) or put the data elsewhere ` +
+          `(EBILL_SANDBOX_DIR=/var/tmp/ebill-sandbox, and export the secrets it writes there)`,
+      );
+    if (parent === path.dirname(parent)) return;
+  }
+}
+
 /** Makes a directory (and parents) the server can write: chowned to the server user when root. */
 export async function makeServerDir(dir: string, mode = 0o700): Promise<void> {
+  if (await serverOsUser()) await checkReachable(dir);
   await mkdir(dir, { recursive: true });
   await chmod(dir, mode);
   const user = await serverOsUser();

@@ -1,0 +1,98 @@
+/**
+ * `ebill-ops sandbox up|status|down` as a user runs it: a real detached server that outlives the
+ * command, idempotent `up`, and plan on `--stack sandbox` following EBILL_SANDBOX_PG_PORT.
+ * The sandbox goes to a temp dir (EBILL_SANDBOX_DIR) on a free port, never the developer's .sandbox/.
+ */
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { effectivePort, SANDBOX_DEFAULT_PORT } from "../../src/db/connect.ts";
+import { freePort } from "../harness/postgres.ts";
+
+const run = promisify(execFile);
+const CLI = path.resolve(import.meta.dirname, "../../bin/ebill-ops.mjs");
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "ebill-sandbox-cmd-"));
+  await chmod(dir, 0o755); // as root, the server user must be able to enter it
+  const port = await freePort();
+  env = {
+    ...process.env,
+    EBILL_SANDBOX_DIR: path.join(dir, "sandbox"),
+    EBILL_SANDBOX_PG_PORT: String(port),
+    EBILL_DB_PASSWORD: "cmd-test-password",
+  };
+});
+afterAll(async () => {
+  await cli("sandbox", "down");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("ebill-ops sandbox", () => {
+  it("starts a seeded server that keeps running after the command, and says so when started again", async () => {
+    const up = await cli("sandbox", "up");
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stdout).toMatch(/seeded 3,500 issued bills of 2026/);
+    const secrets = await readFile(path.join(env.EBILL_SANDBOX_DIR!, "secrets.env"), "utf8");
+    expect(secrets).toMatch(/^EBILL_DB_PASSWORD=\S+$/m);
+    expect(secrets).toMatch(/^FISCAL_APP_KEY=[0-9a-f]{26}$/m);
+
+    const status = await cli("sandbox", "status", "--json");
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      running: true,
+      port: Number(env.EBILL_SANDBOX_PG_PORT),
+      bills: 3500,
+    });
+
+    const again = await cli("sandbox", "up");
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/already running on 127\.0\.0\.1:\d+/);
+  });
+
+  it("lets plan on the sandbox stack reach the server on EBILL_SANDBOX_PG_PORT", async () => {
+    const plan = await cli("plan", "--stack", "sandbox", "--json");
+    expect(plan.code, plan.stderr).toBe(2);
+    expect(JSON.parse(plan.stdout).changes.length).toBeGreaterThan(0);
+  });
+
+  it("stops on down and reports stopped with exit 3", async () => {
+    const down = await cli("sandbox", "down");
+    expect(down.stdout).toMatch(/stopped/);
+    const status = await cli("sandbox", "status");
+    expect(status.code).toBe(3);
+    expect(status.stdout).toMatch(/sandbox:\s+stopped/);
+  });
+});
+
+describe("the sandbox port override", () => {
+  it("moves only the sandbox stack's declared default port", () => {
+    const saved = process.env.EBILL_SANDBOX_PG_PORT;
+    process.env.EBILL_SANDBOX_PG_PORT = "55999";
+    try {
+      const database = { port: SANDBOX_DEFAULT_PORT } as never;
+      expect(effectivePort({ kind: "sandbox", database })).toBe(55999);
+      expect(effectivePort({ kind: "sandbox", database: { port: 40001 } as never })).toBe(40001);
+      expect(effectivePort({ kind: "test", database })).toBe(SANDBOX_DEFAULT_PORT);
+    } finally {
+      if (saved === undefined) delete process.env.EBILL_SANDBOX_PG_PORT;
+      else process.env.EBILL_SANDBOX_PG_PORT = saved;
+    }
+  });
+});
