@@ -28,14 +28,18 @@ export function yearsOfBound(bound: string): number[] {
 
 export async function readLiveState(db: Queryable, schema: string): Promise<LiveState> {
   const s = (t: string) => qualified(schema, t);
-  const [tablespaces, partitions, billTypes, templates, points, channels, mappings, stock] =
-    await Promise.all([
-      db.query<{ name: string; location: string; size: string }>(
-        `SELECT spcname AS name, pg_tablespace_location(oid) AS location, pg_tablespace_size(oid)::text AS size
+  // One after the other: a pg client runs one query at a time anyway (and warns when they queue).
+  const tablespaces = await db.query<{ name: string; location: string; size: string }>(
+    `SELECT spcname AS name, pg_tablespace_location(oid) AS location, pg_tablespace_size(oid)::text AS size
          FROM pg_tablespace WHERE spcname NOT IN ('pg_default', 'pg_global') ORDER BY 1`,
-      ),
-      db.query<{ parent: string; partition: string; tablespace: string | null; bound: string }>(
-        `SELECT p.relname AS parent, c.relname AS partition, ts.spcname AS tablespace,
+  );
+  const partitions = await db.query<{
+    parent: string;
+    partition: string;
+    tablespace: string | null;
+    bound: string;
+  }>(
+    `SELECT p.relname AS parent, c.relname AS partition, ts.spcname AS tablespace,
               pg_get_expr(c.relpartbound, c.oid) AS bound
          FROM pg_inherits i
          JOIN pg_class c ON c.oid = i.inhrelid
@@ -43,35 +47,34 @@ export async function readLiveState(db: Queryable, schema: string): Promise<Live
          JOIN pg_namespace n ON n.oid = p.relnamespace
          LEFT JOIN pg_tablespace ts ON ts.oid = c.reltablespace
         WHERE n.nspname = $1 AND p.relname = ANY($2) ORDER BY 1, 2`,
-        [schema, [...PARTITIONED_TABLES]],
-      ),
-      db.query<{ code: string; name: string; year: number; enabled: boolean }>(
-        `SELECT code, name, year, enabled FROM ${s(T.billType)} ORDER BY code`,
-      ),
-      db.query<{ bill_code: string; name: string; version: string }>(
-        `SELECT bill_code, name, version FROM ${s(T.printTemplate)} ORDER BY bill_code`,
-      ),
-      db.query<{ code: string; name: string; enabled: boolean }>(
-        `SELECT code, name, enabled FROM ${s(T.invoicingPoint)} ORDER BY code`,
-      ),
-      db.query<{ code: string; name: string; enabled: boolean }>(
-        `SELECT code, name, enabled FROM ${s(T.paymentChannel)} ORDER BY code`,
-      ),
-      db.query<{ system: string; kind: string; local_code: string; remote_code: string }>(
-        `SELECT system, kind, local_code, remote_code FROM ${s(T.codeMapping)} ORDER BY 1, 2, 3`,
-      ),
-      db.query<{
-        bill_code: string;
-        batch: string;
-        first_no: string;
-        last_no: string;
-        place_code: string;
-        purpose: string;
-      }>(
-        `SELECT bill_code, batch, first_no, last_no, place_code, purpose FROM ${s(T.billStock)}
+    [schema, [...PARTITIONED_TABLES]],
+  );
+  const billTypes = await db.query<{ code: string; name: string; year: number; enabled: boolean }>(
+    `SELECT code, name, year, enabled FROM ${s(T.billType)} ORDER BY code`,
+  );
+  const templates = await db.query<{ bill_code: string; name: string; version: string }>(
+    `SELECT bill_code, name, version FROM ${s(T.printTemplate)} ORDER BY bill_code`,
+  );
+  const points = await db.query<{ code: string; name: string; enabled: boolean }>(
+    `SELECT code, name, enabled FROM ${s(T.invoicingPoint)} ORDER BY code`,
+  );
+  const channels = await db.query<{ code: string; name: string; enabled: boolean }>(
+    `SELECT code, name, enabled FROM ${s(T.paymentChannel)} ORDER BY code`,
+  );
+  const mappings = await db.query<{ system: string; kind: string; local_code: string; remote_code: string }>(
+    `SELECT system, kind, local_code, remote_code FROM ${s(T.codeMapping)} ORDER BY 1, 2, 3`,
+  );
+  const stock = await db.query<{
+    bill_code: string;
+    batch: string;
+    first_no: string;
+    last_no: string;
+    place_code: string;
+    purpose: string;
+  }>(
+    `SELECT bill_code, batch, first_no, last_no, place_code, purpose FROM ${s(T.billStock)}
         ORDER BY bill_code, first_no`,
-      ),
-    ]);
+  );
   const dataDirectory = await db
     .query<{ d: string }>("SELECT current_setting('data_directory') AS d")
     .then((r) => r.rows[0]?.d ?? null)

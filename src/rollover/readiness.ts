@@ -61,6 +61,15 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
       : found
         ? ["ok", ok]
         : ["missing", missing];
+  // Without the database nothing live is known: that alone makes the year not ready.
+  if (live === null)
+    add({
+      id: "database",
+      area: "declaration",
+      status: "missing",
+      title: "e-bill database readable",
+      detail: `${input.liveError ?? "no connection"}; every live item below is unknown`,
+    });
   const prepare = `run 'ebill-ops rollover prepare --stack ${input.stack} --year ${year}', review and merge, then apply`;
   const applyIt = `declared but not live; run 'ebill-ops apply --stack ${input.stack}'`;
 
@@ -182,9 +191,15 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
   const points = (env.invoicingPoints ?? []).filter((p) => p.enabled);
   const lastYear = yearPart(env, year - 1);
   for (const p of points) {
-    const previousCodes = lastYear.placeBillCodes[p.code] ?? [];
-    for (const previous of previousCodes) {
-      const code = codeForYear(previous, year);
+    // What the point issued last year (carried to the new code), and any code it newly gets.
+    const codes = [
+      ...new Set([
+        ...(lastYear.placeBillCodes[p.code] ?? []).map((c) => codeForYear(c, year)),
+        ...(declared.placeBillCodes[p.code] ?? []),
+      ]),
+    ];
+    for (const code of codes) {
+      const previous = codeForYear(code, year - 1);
       const id = `stock/${p.code}/${code}`;
       const title = `stock of ${code} at invoicing point ${p.code} ${p.name}`;
       if (!(declared.placeBillCodes[p.code] ?? []).includes(code)) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { loadValidStack } from "../../src/config/load.ts";
 import { daysElapsed, deriveYear, roundUpNice } from "../../src/rollover/derive.ts";
 import { subtract } from "../../src/rollover/ranges.ts";
+import { evaluateReadiness } from "../../src/rollover/readiness.ts";
 import { yearsOfBound } from "../../src/rollover/read-live.ts";
 import { carryOverHtml, computeCarryOver } from "../../src/rollover/carry-over.ts";
 import {
@@ -220,5 +221,41 @@ describe("carry-over report", () => {
     expect(html).not.toContain("<b>");
     expect(html).toContain("&lt;script&gt;");
     expect(html).toContain("a &amp; b");
+  });
+});
+
+describe("readiness without the live systems", () => {
+  it("never reports ready when the database cannot be read, and marks the unmeasured disk unknown", async () => {
+    const { env } = await loadValidStack("sandbox", ordinaryDay);
+    const next = deriveYear(env, 2027, [], 354).declaration;
+    const prepared = {
+      ...env,
+      tablespaces: [...(env.tablespaces ?? []), ...next.tablespaces],
+      partitions: [...(env.partitions ?? []), ...next.partitions],
+      billTypes: [...(env.billTypes ?? []), ...next.billTypes],
+      printTemplates: [...(env.printTemplates ?? []), ...next.printTemplates],
+      billStock: [...(env.billStock ?? []), ...next.billStock],
+    };
+    const report = evaluateReadiness({
+      env: prepared,
+      stack: "sandbox",
+      year: 2027,
+      today: "2026-12-20",
+      live: null,
+      liveError: "cannot connect",
+      lastYearUsage: [],
+      lastYearDays: 354,
+      thisYearRuns: [],
+      stockDays: 31,
+      probes: [],
+      disk: { "/var/lib/ebill/tablespaces/2027": { space: null, reason: "could not be measured: remote" } },
+    });
+    expect(report.ready).toBe(false);
+    expect(report.items.find((i) => i.id === "database")?.status).toBe("missing");
+    expect(report.items.find((i) => i.id === "disk/ebill_2027")).toMatchObject({
+      status: "unknown",
+      detail: "could not be measured: remote",
+    });
+    expect(report.items.filter((i) => i.status === "ok")).toEqual([]);
   });
 });
