@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadValidStack } from "../../src/config/load.ts";
+import { Environment } from "../../src/model/environment.ts";
 import { daysElapsed, deriveYear, roundUpNice } from "../../src/rollover/derive.ts";
 import { subtract } from "../../src/rollover/ranges.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
@@ -237,7 +238,7 @@ describe("readiness without the live systems", () => {
       billStock: [...(env.billStock ?? []), ...next.billStock],
     };
     const report = evaluateReadiness({
-      env: prepared,
+      env: Environment.parse(prepared),
       stack: "sandbox",
       year: 2027,
       today: "2026-12-20",
