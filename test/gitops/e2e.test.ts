@@ -148,6 +148,15 @@ describe("a change through the pipeline and back", () => {
     );
     expect(plan.stdout).toContain("微信支付");
     expect(await dumpManaged(client, db.env)).toEqual(stateA);
+
+    // The pull-request comment from this real plan, as the comment job builds it.
+    await mkdir(path.join(repo, "plans"));
+    await cp(path.join(repo, "b.json.plan"), path.join(repo, "plans/sandbox.json"));
+    await writeFile(path.join(repo, "plans/sandbox.exit"), "2\n");
+    const comment = await run("gitops", "comment", "--plans", "plans", "--expect", "sandbox");
+    expect(comment.code, comment.stderr).toBe(0);
+    expect(comment.stdout.startsWith("<!-- ebill-ops:plan-comment -->")).toBe(true);
+    expect(comment.stdout).toContain("invoicingPoints 003");
   });
 
   it("on merge: the fresh plan on main is checked against the reviewed one; a hand change in between refuses both", async () => {
@@ -183,6 +192,25 @@ describe("a change through the pipeline and back", () => {
       const stale = await run("apply", "--stack", STACK, "--plan", "b.json.plan", "--yes", "--allow-destroy");
       expect(stale.code).toBe(1);
       expect(stale.stdout + stale.stderr).toMatch(/live state (has )?changed/);
+
+      // The nightly drift check on main would now open an issue naming the hand change.
+      await writeFile(path.join(repo, "issues.json"), "[]");
+      const drift = await run("drift", "--stack", STACK, "--json");
+      await writeFile(path.join(repo, "drift.json"), drift.stdout);
+      const issue = await run(
+        "gitops",
+        "drift-issue",
+        "--stack",
+        "sandbox",
+        "--drift",
+        "drift.json",
+        "--issues",
+        "issues.json",
+      );
+      expect(issue.code, issue.stderr).toBe(0);
+      const action = JSON.parse(issue.stdout) as { action: string; body: string };
+      expect(action.action).toBe("open");
+      expect(action.body).toContain("微信（手工）");
     } finally {
       await client.query(`UPDATE ${table} SET name = '微信' WHERE code = '05'`);
     }
