@@ -1,0 +1,346 @@
+/**
+ * Database benchmark (not a test): plan and apply of generated environments with 1,000 / 10,000 /
+ * 50,000 configuration rows, batched providers side by side with the straightforward alternative
+ * of one statement per row, in one run against a real embedded PostgreSQL.
+ *
+ *   npm run bench:db                # all sizes
+ *   npx tsx bench/db.ts 1000 10000  # chosen sizes
+ *
+ * For each size and each way: plan with every row to create ("all changes"), apply, then plan
+ * again ("no changes"); time and number of database round trips (queries sent) of each. The
+ * database holds the sandbox seed (3,500 bills), so the usage checks do real work.
+ */
+import type pg from "pg";
+import { planChanges } from "../src/db/diff.ts";
+import type { Db } from "../src/db/providers/types.ts";
+import { T, qualified } from "../src/db/reference-schema.ts";
+import { applyDatabase, planDatabase } from "../src/db/source.ts";
+import type { Environment } from "../src/model/environment.ts";
+import type { Change } from "../src/plan/types.ts";
+import { startSandboxDatabase } from "../test/harness/postgres.ts";
+
+/** Counts round trips: every query() is one. */
+function counting(client: pg.Client): Db & { count: number } {
+  const db = {
+    count: 0,
+    query(text: string, values?: unknown[]) {
+      db.count++;
+      return client.query(text, values);
+    },
+  };
+  return db as Db & { count: number };
+}
+
+const pad = (n: number, width: number) => String(n).padStart(width, "0");
+
+/** The sandbox stack plus generated rows, `total` configuration rows in all (links not counted). */
+function generate(base: Environment, total: number): Environment {
+  const share = (f: number) => Math.max(1, Math.floor(total * f));
+  const nTypes = share(0.1);
+  const nPoints = share(0.1);
+  const nChannels = share(0.05);
+  const nMappings = share(0.3);
+  const nStock = share(0.15);
+  const nRoles = share(0.05);
+  const nOperators = total - (nTypes * 2 + nPoints + nChannels + nMappings + nStock + nRoles);
+  const code = (i: number) => `47${pad(i, 6)}`;
+  const point = (i: number) => `P${pad(i, 6)}`;
+  const env = structuredClone(base);
+  env.billTypes = Array.from({ length: nTypes }, (_, i) => ({
+    code: code(i),
+    name: `票据${i}`,
+    kind: "outpatient" as const,
+    year: 2026,
+    enabled: true,
+    example: true,
+  }));
+  env.printTemplates = env.billTypes.map((t, i) => ({
+    billCode: t.code,
+    name: `模板${i}`,
+    version: "2026.1",
+    paper: "A5",
+  }));
+  env.invoicingPoints = Array.from({ length: nPoints }, (_, i) => ({
+    code: point(i),
+    name: `开票点${i}`,
+    enabled: true,
+    billCodes: [code(i % nTypes)],
+  }));
+  env.paymentChannels = Array.from({ length: nChannels }, (_, i) => ({
+    code: `C${pad(i, 6)}`,
+    name: `渠道${i}`,
+    kind: "other" as const,
+    enabled: true,
+  }));
+  env.codeMappings = Array.from({ length: nMappings }, (_, i) => ({
+    system: "his" as const,
+    kind: "department" as const,
+    local: `D${pad(i, 7)}`,
+    remote: `R${pad(i, 7)}`,
+  }));
+  env.billStock = Array.from({ length: nStock }, (_, i) => ({
+    billCode: code(i % nTypes),
+    batch: "2026-01",
+    first: pad(i * 1000 + 1, 10),
+    last: pad(i * 1000 + 1000, 10),
+    place: point(i % nPoints),
+    purpose: "issue" as const,
+  }));
+  env.roles = Array.from({ length: nRoles }, (_, i) => ({
+    code: `role${i}`,
+    name: `角色${i}`,
+    permissions: ["bill.query", "bill.print"],
+  }));
+  env.operators = Array.from({ length: Math.max(1, nOperators) }, (_, i) => ({
+    account: `op${pad(i, 6)}`,
+    name: `操作员${i}`,
+    roles: [`role${i % nRoles}`],
+    places: [point(i % nPoints)],
+    enabled: true,
+  }));
+  return env;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The straightforward alternative: one statement per row.
+
+interface NaiveKind {
+  list: string;
+  one: string;
+  key: (f: Record<string, unknown>) => unknown[];
+  insert: (f: Record<string, unknown>) => [string, unknown[]][];
+  rows: (env: Environment) => Record<string, unknown>[];
+}
+
+function naiveKinds(schema: string): NaiveKind[] {
+  const q = (t: string) => qualified(schema, t);
+  return [
+    {
+      list: `SELECT code FROM ${q(T.billType)}`,
+      one: `SELECT *, EXISTS (SELECT 1 FROM ${q(T.bill)} b WHERE b.bill_code = t.code) AS bills FROM ${q(T.billType)} t WHERE code = $1`,
+      key: (f) => [f.code],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.billType)} (code, name, kind, year, enabled, example) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [f.code, f.name, f.kind, f.year, f.enabled, f.example],
+        ],
+      ],
+      rows: (env) => env.billTypes ?? [],
+    },
+    {
+      list: `SELECT bill_code FROM ${q(T.printTemplate)}`,
+      one: `SELECT * FROM ${q(T.printTemplate)} WHERE bill_code = $1`,
+      key: (f) => [f.billCode],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.printTemplate)} (bill_code, name, version, paper) VALUES ($1, $2, $3, $4)`,
+          [f.billCode, f.name, f.version, f.paper],
+        ],
+      ],
+      rows: (env) => env.printTemplates ?? [],
+    },
+    {
+      list: `SELECT code FROM ${q(T.invoicingPoint)}`,
+      one: `SELECT p.*, ARRAY(SELECT bill_code FROM ${q(T.invoicingPointBillType)} l WHERE l.place_code = p.code) AS codes,
+                   EXISTS (SELECT 1 FROM ${q(T.bill)} b WHERE b.place_code = p.code) AS bills
+              FROM ${q(T.invoicingPoint)} p WHERE code = $1`,
+      key: (f) => [f.code],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.invoicingPoint)} (code, name, enabled) VALUES ($1, $2, $3)`,
+          [f.code, f.name, f.enabled],
+        ],
+        ...(f.billCodes as string[]).map((c): [string, unknown[]] => [
+          `INSERT INTO ${q(T.invoicingPointBillType)} (place_code, bill_code) VALUES ($1, $2)`,
+          [f.code, c],
+        ]),
+      ],
+      rows: (env) => env.invoicingPoints ?? [],
+    },
+    {
+      list: `SELECT code FROM ${q(T.paymentChannel)}`,
+      one: `SELECT *, EXISTS (SELECT 1 FROM ${q(T.bill)} b WHERE b.channel_code = c.code) AS bills FROM ${q(T.paymentChannel)} c WHERE code = $1`,
+      key: (f) => [f.code],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.paymentChannel)} (code, name, kind, enabled) VALUES ($1, $2, $3, $4)`,
+          [f.code, f.name, f.kind, f.enabled],
+        ],
+      ],
+      rows: (env) => env.paymentChannels ?? [],
+    },
+    {
+      list: `SELECT system, kind, local_code FROM ${q(T.codeMapping)}`,
+      one: `SELECT * FROM ${q(T.codeMapping)} WHERE system = $1 AND kind = $2 AND local_code = $3`,
+      key: (f) => [f.system, f.kind, f.local],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.codeMapping)} (system, kind, local_code, remote_code, remote_name) VALUES ($1, $2, $3, $4, $5)`,
+          [f.system, f.kind, f.local, f.remote, f.remoteName ?? null],
+        ],
+      ],
+      rows: (env) => env.codeMappings ?? [],
+    },
+    {
+      list: `SELECT bill_code, batch, first_no FROM ${q(T.billStock)}`,
+      one: `SELECT s.*, EXISTS (SELECT 1 FROM ${q(T.bill)} b WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.first_no AND s.last_no) AS bills
+              FROM ${q(T.billStock)} s WHERE bill_code = $1 AND batch = $2 AND first_no = $3`,
+      key: (f) => [f.billCode, f.batch, f.first],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.billStock)} (bill_code, batch, first_no, last_no, place_code, purpose) VALUES ($1, $2, $3, $4, $5, $6)`,
+          [f.billCode, f.batch, f.first, f.last, f.place, f.purpose],
+        ],
+      ],
+      rows: (env) => env.billStock ?? [],
+    },
+    {
+      list: `SELECT code FROM ${q(T.role)}`,
+      one: `SELECT r.*, ARRAY(SELECT permission FROM ${q(T.rolePermission)} p WHERE p.role_code = r.code) AS permissions FROM ${q(T.role)} r WHERE code = $1`,
+      key: (f) => [f.code],
+      insert: (f) => [
+        [`INSERT INTO ${q(T.role)} (code, name) VALUES ($1, $2)`, [f.code, f.name]],
+        ...(f.permissions as string[]).map((p): [string, unknown[]] => [
+          `INSERT INTO ${q(T.rolePermission)} (role_code, permission) VALUES ($1, $2)`,
+          [f.code, p],
+        ]),
+      ],
+      rows: (env) => env.roles ?? [],
+    },
+    {
+      list: `SELECT account FROM ${q(T.operator)}`,
+      one: `SELECT o.*, ARRAY(SELECT role_code FROM ${q(T.operatorRole)} r WHERE r.account = o.account) AS roles,
+                   ARRAY(SELECT place_code FROM ${q(T.operatorPlace)} p WHERE p.account = o.account) AS places
+              FROM ${q(T.operator)} o WHERE account = $1`,
+      key: (f) => [f.account],
+      insert: (f) => [
+        [
+          `INSERT INTO ${q(T.operator)} (account, name, enabled) VALUES ($1, $2, $3)`,
+          [f.account, f.name, f.enabled],
+        ],
+        ...(f.roles as string[]).map((r): [string, unknown[]] => [
+          `INSERT INTO ${q(T.operatorRole)} (account, role_code) VALUES ($1, $2)`,
+          [f.account, r],
+        ]),
+        ...(f.places as string[]).map((p): [string, unknown[]] => [
+          `INSERT INTO ${q(T.operatorPlace)} (account, place_code) VALUES ($1, $2)`,
+          [f.account, p],
+        ]),
+      ],
+      rows: (env) => env.operators ?? [],
+    },
+  ];
+}
+
+/** Per-row plan: list each table's keys (for deletions), then read every declared row by its key. */
+async function naivePlan(db: Db, env: Environment): Promise<number> {
+  let changes = 0;
+  await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  for (const kind of naiveKinds(env.database.schema)) {
+    await db.query(kind.list);
+    for (const row of kind.rows(env)) {
+      const found = await db.query(kind.one, kind.key(row as Record<string, unknown>));
+      if (found.rowCount === 0) changes++;
+    }
+  }
+  await db.query("COMMIT");
+  return changes;
+}
+
+/** Per-row apply: one INSERT per row and per link row, in one transaction. */
+async function naiveApply(db: Db, env: Environment): Promise<void> {
+  await db.query("BEGIN");
+  for (const kind of naiveKinds(env.database.schema))
+    for (const row of kind.rows(env))
+      for (const [text, values] of kind.insert(row as Record<string, unknown>)) await db.query(text, values);
+  await db.query("COMMIT");
+}
+
+async function clearConfiguration(client: pg.Client, schema: string): Promise<void> {
+  const tables = [
+    T.billType,
+    T.printTemplate,
+    T.invoicingPoint,
+    T.paymentChannel,
+    T.codeMapping,
+    T.billStock,
+    T.role,
+    T.operator,
+  ];
+  await client.query(`TRUNCATE ${tables.map((t) => qualified(schema, t)).join(", ")} CASCADE`);
+}
+
+interface Measure {
+  ms: number;
+  trips: number;
+}
+
+async function measure(client: pg.Client, fn: (db: Db) => Promise<unknown>): Promise<Measure> {
+  const db = counting(client);
+  const started = process.hrtime.bigint();
+  await fn(db);
+  return { ms: Number(process.hrtime.bigint() - started) / 1e6, trips: db.count };
+}
+
+const fmt = (m: Measure) => `${(m.ms / 1000).toFixed(2).padStart(7)} s ${String(m.trips).padStart(7)} trips`;
+
+async function main(): Promise<void> {
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
+  const runs = sizes.length ? sizes : [1_000, 10_000, 50_000];
+  const sandbox = await startSandboxDatabase();
+  const client = await sandbox.client();
+  const schema = sandbox.env.database.schema;
+  const lines: string[] = [];
+  try {
+    console.log(`PostgreSQL on 127.0.0.1:${sandbox.server.port}; the sandbox seed (3,500 bills) is loaded\n`);
+    const header = `${"rows".padStart(7)}  ${"way".padEnd(8)} ${"plan (all changes)".padEnd(26)} ${"apply".padEnd(26)} ${"plan (no changes)".padEnd(26)}`;
+    console.log(header);
+    lines.push(header);
+    for (const size of runs) {
+      const env = generate(sandbox.env, size);
+      // Only configuration kinds: storage is the seed's, and stays as it is.
+      delete (env as Partial<Environment>).tablespaces;
+      delete (env as Partial<Environment>).partitions;
+
+      await clearConfiguration(client, schema);
+      let changes: Change[] = [];
+      let liveHash = "";
+      const planAll = await measure(client, async (db) => {
+        ({ changes, liveHash } = await planDatabase(db, env));
+      });
+      const apply = await measure(client, (db) =>
+        applyDatabase(db, env, changes, { allowDestroy: false, expectedLiveHash: liveHash }),
+      );
+      let left = -1;
+      const planNone = await measure(client, async (db) => {
+        left = (await planDatabase(db, env)).changes.length;
+      });
+      if (left !== 0) throw new Error(`batched: ${left} changes left after apply`);
+      const batched = `${String(size).padStart(7)}  ${"batched".padEnd(8)} ${fmt(planAll)}   ${fmt(apply)}   ${fmt(planNone)}  (${changes.length} changes)`;
+      console.log(batched);
+      lines.push(batched);
+
+      await clearConfiguration(client, schema);
+      const nPlanAll = await measure(client, (db) => naivePlan(db, env));
+      const nApply = await measure(client, (db) => naiveApply(db, env));
+      let missing = -1;
+      const nPlanNone = await measure(client, async (db) => {
+        missing = await naivePlan(db, env);
+      });
+      if (missing !== 0) throw new Error(`per-row: ${missing} rows missing after apply`);
+      const naive = `${String(size).padStart(7)}  ${"per-row".padEnd(8)} ${fmt(nPlanAll)}   ${fmt(nApply)}   ${fmt(nPlanNone)}`;
+      console.log(naive);
+      lines.push(naive);
+      // Sanity: the same diff code decides on both; only the reading and writing differ.
+      void planChanges;
+    }
+  } finally {
+    await client.end();
+    await sandbox.stop();
+  }
+}
+
+await main();
