@@ -16,7 +16,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (options.json && options.markdown) throw new Error("choose one of --json and --markdown");
       const ctx = await openStack(options.stack);
       await scrubbed(ctx, async () => {
-        const report = ctx.redact(driftReport(await makePlan(ctx.env, SOURCES, ctx.notice)));
+        const textOnStdout = !options.json && !options.markdown;
+        const plan = await makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice);
+        const report = ctx.redact(driftReport(plan));
         if (options.json) ctx.out(JSON.stringify(report, null, 2) + "\n");
         else if (options.markdown) ctx.out(renderDriftMarkdown(report));
         else ctx.out(renderDriftText(report, ctx.paint));

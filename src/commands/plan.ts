@@ -22,7 +22,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (options.json && options.markdown) throw new Error("choose one of --json and --markdown");
       const ctx = await openStack(options.stack);
       await scrubbed(ctx, async () => {
-        const plan = ctx.redact(await makePlan(ctx.env, SOURCES, ctx.notice));
+        // The text rendering names skipped sources itself; the other formats keep stdout machine-readable.
+        const textOnStdout = !options.json && !options.markdown;
+        const plan = ctx.redact(await makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice));
         const json = JSON.stringify(plan, null, 2) + "\n";
         if (options.out) {
           await writeFile(options.out, json).catch((error: NodeJS.ErrnoException) => {

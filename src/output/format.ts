@@ -30,9 +30,10 @@ export function changedFields(change: Pick<Change, "before" | "after">): FieldCh
 }
 
 /** `name='门诊收费处' enabled=true`: the fields of a created or deleted object on one line. */
-export function inlineFields(fields: Record<string, unknown> | null): string {
+export function inlineFields(fields: Record<string, unknown> | null, id?: string): string {
   if (!fields) return "";
   return Object.entries(fields)
+    .filter(([, v]) => v !== id) // the id is already on the line (code, account, billCode)
     .map(([k, v]) => `${k}=${formatValue(v)}`)
     .join(" ");
 }

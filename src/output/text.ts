@@ -17,7 +17,7 @@ export function changeLines(change: Change, paint: Paint = PLAIN): string[] {
   const marker = change.destructive ? " " + paint.red(paint.bold("(destructive)")) : "";
   const head = `${color(SYMBOL[change.action].padEnd(3))} ${change.kind} ${paint.bold(change.id)}${marker}`;
   const lines: string[] = [];
-  if (change.action === "create") lines.push(`${head}  ${paint.dim(inlineFields(change.after))}`);
+  if (change.action === "create") lines.push(`${head}  ${paint.dim(inlineFields(change.after, change.id))}`);
   else if (change.action === "delete") lines.push(head);
   else {
     lines.push(head);

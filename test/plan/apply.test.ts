@@ -46,6 +46,13 @@ describe("the main job on the sandbox", () => {
     expect(plan.code).toBe(2);
     expect(plan.stdout).toMatch(/Plan for stack sandbox: \d+ to create/);
     expect(plan.stdout).toMatch(/\+\s+codeMappings /);
+    // The hosts source cannot run here: skipped, and said so, never silently.
+    expect(plan.stdout).toContain("notice: hosts not planned:");
+    const json = await run("plan", "--stack", stack, "--json");
+    expect(json.stderr).toContain("hosts: not planned:");
+    const parsed = JSON.parse(json.stdout) as { skipped: { source: string }[]; sourceHashes: object };
+    expect(parsed.skipped.map((s) => s.source)).toEqual(["hosts"]);
+    expect(Object.keys(parsed.sourceHashes)).toEqual(["database"]);
 
     const apply = await run("apply", "--stack", stack, "--yes");
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
