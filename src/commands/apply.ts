@@ -39,7 +39,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
       await scrubbed(ctx, async () => {
         const plan = options.plan
           ? ctx.redact(await readSavedPlan(options.plan))
-          : ctx.redact(await makePlan(ctx.env, SOURCES, ctx.notice));
+          : ctx.redact(await makePlan(ctx.env, SOURCES)); // the plan shown below names skipped sources
         if (plan.stack !== ctx.env.name)
           throw new Error(
             `the plan ${options.plan} is for stack '${plan.stack}', not '${ctx.env.name}' (${ctx.file}); nothing was changed.`,

@@ -83,7 +83,8 @@ export function renderDriftText(report: DriftReport, paint: Paint = PLAIN): stri
 export function renderDriftMarkdown(report: DriftReport, budget = MARKDOWN_BUDGET): string {
   const out: string[] = [`### ebill-ops drift: \`${report.stack}\``, ""];
   for (const s of report.skipped ?? []) out.push(`> **Not checked: ${s.source}** — ${s.reason}`, "");
-  if (!report.drifted) return [...out, "No drift: the live state matches the declaration.", ""].join("\n");
+  if (!report.drifted)
+    return [...out, "No drift: the live state matches the declaration.", ""].join("\n") + "\n";
   out.push(`**${report.differences.length} object(s) differ from the declaration.**`, "", "```diff");
   let used = out.join("\n").length + 200;
   const lines = driftLines(report);

@@ -46,7 +46,7 @@ export function renderPlanMarkdown(
     head.push(`> **Not planned: ${inline(s.source)}** — ${inline(s.reason)}`, "");
   if (plan.changes.length === 0) {
     head.push("No changes: the live state matches the declaration.", "");
-    return head.join("\n");
+    return head.join("\n") + "\n";
   }
   head.push(`**${summaryLine(plan)}** · live state \`${plan.liveHash.slice(0, 12)}\``, "");
   const footer = `\n<sub>Apply exactly this plan with \`ebill-ops apply --stack ${plan.stack} --plan plan.json\`; it is refused if the live state moves first.</sub>\n`;
