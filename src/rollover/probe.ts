@@ -19,15 +19,17 @@ export interface HttpProbe {
  * Any HTTP answer below 500 counts as reachable: the probe sends a bare GET, which a signed API
  * endpoint rightly rejects (404/405/401), yet the answer proves the path, port and service are up.
  */
-export function probeHttp(url: string, timeoutMs: number): Promise<HttpProbe> {
+export function probeHttp(target: string, timeoutMs: number): Promise<HttpProbe> {
   const started = Date.now();
+  const url = withoutCredentials(target);
   return new Promise((resolve) => {
     const client = url.startsWith("https:") ? https : http;
     const done = (result: Omit<HttpProbe, "url" | "ms">) =>
       resolve({ url, ms: Date.now() - started, ...result });
     let request: http.ClientRequest;
     try {
-      request = client.get(url, {
+      request = client.get(target, {
+        agent: false, // a fresh connection each probe: a reused socket proves nothing about the service now
         timeout: timeoutMs,
         headers: { "user-agent": "ebill-ops rollover check" },
       });
@@ -79,3 +81,15 @@ export const formatBytes = (n: number): string => {
   }
   return `${v.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 };
+
+/** The URL as shown in reports: user and password (if a URL ever carries them) left out. */
+export function withoutCredentials(target: string): string {
+  try {
+    const u = new URL(target);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return target;
+  }
+}

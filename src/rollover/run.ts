@@ -12,6 +12,7 @@ import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
 import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
 import { localDate, now } from "../time.ts";
+import { redactDeep, secretValues } from "../output/redact.ts";
 import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
 import { daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
@@ -244,20 +245,24 @@ export async function check(options: {
   }
 
   const day = today(env);
-  return evaluateReadiness({
-    env,
-    stack: env.name,
-    year,
-    today: isoDay(day),
-    live,
-    liveError,
-    lastYearUsage,
-    lastYearDays: daysElapsed(year - 1, day),
-    thisYearRuns,
-    stockDays: options.days ?? DEFAULT_STOCK_DAYS,
-    probes,
-    disk,
-  });
+  // A report goes to an issue: no secret value may be in it, whatever an error message held.
+  return redactDeep(
+    evaluateReadiness({
+      env,
+      stack: env.name,
+      year,
+      today: isoDay(day),
+      live,
+      liveError,
+      lastYearUsage,
+      lastYearDays: daysElapsed(year - 1, day),
+      thisYearRuns,
+      stockDays: options.days ?? DEFAULT_STOCK_DAYS,
+      probes,
+      disk,
+    }),
+    secretValues(env),
+  );
 }
 
 /** Free space where the tablespace is or will be: its directory, or the nearest existing parent. */

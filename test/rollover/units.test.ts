@@ -1,5 +1,6 @@
 /** Pure parts of the rollover: sizing, numbering, range arithmetic, partition bounds, stack edits. */
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +8,7 @@ import { loadValidStack } from "../../src/config/load.ts";
 import { Environment } from "../../src/model/environment.ts";
 import { daysElapsed, deriveYear, roundUpNice } from "../../src/rollover/derive.ts";
 import { subtract } from "../../src/rollover/ranges.ts";
+import { probeHttp } from "../../src/rollover/probe.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
 import { yearsOfBound } from "../../src/rollover/read-live.ts";
 import { carryOverHtml, computeCarryOver } from "../../src/rollover/carry-over.ts";
@@ -258,5 +260,32 @@ describe("readiness without the live systems", () => {
       detail: "could not be measured: remote",
     });
     expect(report.items.filter((i) => i.status === "ok")).toEqual([]);
+  });
+});
+
+describe("endpoint probe", () => {
+  it("counts any answer below 500 as reachable, a 5xx or a closed port as not", async () => {
+    const server = http.createServer((request, response) => {
+      response.writeHead(request.url === "/broken" ? 503 : 404);
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    try {
+      expect(await probeHttp(`http://127.0.0.1:${port}/medical-web`, 2000)).toMatchObject({
+        ok: true,
+        status: 404,
+      });
+      expect(await probeHttp(`http://127.0.0.1:${port}/broken`, 2000)).toMatchObject({
+        ok: false,
+        status: 503,
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const closed = await probeHttp(`http://user:pw@127.0.0.1:${port}/`, 2000);
+    expect(closed.ok).toBe(false);
+    expect(closed.error).toMatch(/ECONNREFUSED/);
+    expect(closed.url).not.toContain("pw");
   });
 });
