@@ -11,7 +11,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .option("--check", "only report the pending security updates; change nothing")
     .option("--json", "print the per-host report as JSON")
-    .addHelpText("after", "\nExit status: 0 every host done (or checked), 1 the rollout stopped or could not run.")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 every host done (or checked), 1 the rollout stopped or could not run.",
+    )
     .action(async (options: { stack: string; check?: boolean; json?: boolean }) => {
       const ctx = await openStack(options.stack);
       await scrubbed(ctx, async () => {

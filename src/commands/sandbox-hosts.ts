@@ -43,7 +43,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .action(() => {
       const state = readState(SANDBOX_HOSTS_DIR);
       if (!state || state.hosts.length === 0) {
-        process.stdout.write(`sandbox hosts: not running (${path.relative(process.cwd(), SANDBOX_HOSTS_DIR) || "."})\n`);
+        process.stdout.write(
+          `sandbox hosts: not running (${path.relative(process.cwd(), SANDBOX_HOSTS_DIR) || "."})\n`,
+        );
         setExit(1);
         return;
       }

@@ -92,7 +92,12 @@ export function playbookCommand(
       ...run.env,
     };
     if (connection.netns) {
-      return { command: "ip", args: ["netns", "exec", connection.netns, "ansible-playbook", ...args], env: childEnv, cleanup };
+      return {
+        command: "ip",
+        args: ["netns", "exec", connection.netns, "ansible-playbook", ...args],
+        env: childEnv,
+        cleanup,
+      };
     }
     return { command: "ansible-playbook", args, env: childEnv, cleanup };
   } catch (error) {

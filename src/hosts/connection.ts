@@ -57,7 +57,9 @@ export function readNamespaceHosts(file: string): NamespaceHosts | undefined {
  * The connection for a stack, or a reason it cannot be made (the sandbox hosts are not up, or a
  * declared host is not among them).
  */
-export function hostsConnection(env: Environment): { ok: true; value: HostsConnection } | { ok: false; reason: string } {
+export function hostsConnection(
+  env: Environment,
+): { ok: true; value: HostsConnection } | { ok: false; reason: string } {
   const committed = path.join(REPO_ROOT, "inventory", env.name, "known_hosts");
   const stateFile = hostsStateFile(env);
   if (!stateFile) {
@@ -77,7 +79,9 @@ export function hostsConnection(env: Environment): { ok: true; value: HostsConne
     };
   }
   const missing = env.hosts.filter(
-    (h) => h.roles.some((r) => r !== "signature") && !state.hosts.some((s) => s.name === h.name && s.address === h.address),
+    (h) =>
+      h.roles.some((r) => r !== "signature") &&
+      !state.hosts.some((s) => s.name === h.name && s.address === h.address),
   );
   if (missing.length > 0) {
     return {

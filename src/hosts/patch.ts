@@ -11,13 +11,7 @@ import { hostsConnection } from "./connection.ts";
 import { outcomes, parseAnsibleJson } from "./results.ts";
 import { managedHosts } from "./source.ts";
 
-export type PatchStatus =
-  | "patched"
-  | "up-to-date"
-  | "would-patch"
-  | "failed"
-  | "stopped"
-  | "not-started";
+export type PatchStatus = "patched" | "up-to-date" | "would-patch" | "failed" | "stopped" | "not-started";
 
 export interface PatchHostReport {
   host: string;
@@ -70,7 +64,14 @@ export async function patchRollout(
     const batch = index + 1;
     if (stopped) {
       for (const h of group)
-        reports.push({ host: h.name, batch, status: "not-started", pending: [], rebootRequired: false, rebooted: false });
+        reports.push({
+          host: h.name,
+          batch,
+          status: "not-started",
+          pending: [],
+          rebootRequired: false,
+          rebooted: false,
+        });
       continue;
     }
     options.notice?.(`patch: batch ${batch}/${groups.length}: ${group.map((h) => h.name).join(", ")}`);
@@ -85,7 +86,8 @@ export async function patchRollout(
     for (const h of group) {
       const mine = all.filter((o) => o.host === h.name);
       const failed = mine.find((o) => o.result.failed || o.result.unreachable);
-      const report = mine.find((o) => o.task === "Report the patch result")?.result.msg as ReportMsg | undefined;
+      const report = mine.find((o) => o.task === "Report the patch result")?.result.msg as
+        ReportMsg | undefined;
       const entry: PatchHostReport = {
         host: h.name,
         batch,
@@ -97,7 +99,8 @@ export async function patchRollout(
       if (failed) {
         entry.status = "failed";
         const msg = failed.result.msg;
-        entry.error = `${failed.task}: ${typeof msg === "string" ? msg : JSON.stringify(msg ?? "failed")}`.slice(0, 300);
+        entry.error =
+          `${failed.task}: ${typeof msg === "string" ? msg : JSON.stringify(msg ?? "failed")}`.slice(0, 300);
       } else if (report) {
         entry.status = options.check
           ? entry.pending.length > 0
@@ -116,11 +119,21 @@ export async function patchRollout(
                 : "not rebooted";
       } else if (result.code !== 0) {
         entry.status = "failed";
-        entry.error = (result.stderr.trim().split("\n").pop() ?? `ansible-playbook exited ${result.code}`).slice(0, 300);
+        entry.error = (
+          result.stderr.trim().split("\n").pop() ?? `ansible-playbook exited ${result.code}`
+        ).slice(0, 300);
       }
       reports.push(entry);
     }
-    if (reports.some((r) => r.batch === batch && r.status !== "patched" && r.status !== "up-to-date" && r.status !== "would-patch"))
+    if (
+      reports.some(
+        (r) =>
+          r.batch === batch &&
+          r.status !== "patched" &&
+          r.status !== "up-to-date" &&
+          r.status !== "would-patch",
+      )
+    )
       stopped = true;
   }
   return { stack: env.name, check: options.check, ok: !stopped, hosts: reports };

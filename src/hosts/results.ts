@@ -31,7 +31,10 @@ export interface AnsibleJson {
     play: { name: string };
     tasks: { task: { name: string; path?: string }; hosts: Record<string, TaskResult> }[];
   }[];
-  stats: Record<string, { ok: number; changed: number; failures: number; unreachable: number; skipped: number }>;
+  stats: Record<
+    string,
+    { ok: number; changed: number; failures: number; unreachable: number; skipped: number }
+  >;
 }
 
 export interface TaskResult {
@@ -128,11 +131,11 @@ function diffs(r: TaskResult): DiffEntry[] {
 /** What the task manages: the file path, the account, or else the task's name. */
 export function subjectOf(o: Outcome): string {
   const r = o.result;
-  const header = diffs(r).find((d) => d.before_header?.startsWith("/"))?.before_header?.replace(/ \(content\)$/, "");
-  const args = ((r.invocation as { module_args?: Record<string, unknown> } | undefined)?.module_args ?? {}) as Record<
-    string,
-    unknown
-  >;
+  const header = diffs(r)
+    .find((d) => d.before_header?.startsWith("/"))
+    ?.before_header?.replace(/ \(content\)$/, "");
+  const args = ((r.invocation as { module_args?: Record<string, unknown> } | undefined)?.module_args ??
+    {}) as Record<string, unknown>;
   const file = r.path ?? r.dest ?? args.path ?? args.dest ?? header;
   if (typeof file === "string" && file.startsWith("/")) return file;
   const module = r.action?.split(".").pop();
@@ -230,7 +233,9 @@ export function interpret(json: AnsibleJson): Interpretation {
     if (!isChange(r)) continue;
     const what = subjectOf(o);
     const kind =
-      o.role === "ebill_app" && (/\.properties$/.test(what) || r.censored) ? "host.appConfig" : (ROLE_KINDS[o.role ?? ""] ?? "host.other");
+      o.role === "ebill_app" && (/\.properties$/.test(what) || r.censored)
+        ? "host.appConfig"
+        : (ROLE_KINDS[o.role ?? ""] ?? "host.other");
     const id = `${o.host}${what.startsWith("/") ? what : `/${what}`}`;
     const described = describe(r);
     const note = skippedByCheckMode(r)

@@ -25,7 +25,16 @@ export function managedHosts(env: Environment) {
 async function reachable(connection: HostsConnection, address: string, port: number): Promise<boolean> {
   if (connection.netns) {
     try {
-      await run("ip", ["netns", "exec", connection.netns, "timeout", "3", "bash", "-c", `</dev/tcp/${address}/${port}`]);
+      await run("ip", [
+        "netns",
+        "exec",
+        connection.netns,
+        "timeout",
+        "3",
+        "bash",
+        "-c",
+        `</dev/tcp/${address}/${port}`,
+      ]);
       return true;
     } catch {
       return false;
@@ -96,7 +105,8 @@ export const hostsSource: PlanSource = {
     const down: string[] = [];
     await Promise.all(
       managed.map(async (h) => {
-        if (!(await reachable(connection.value, h.address, h.ssh.port))) down.push(`${h.name} (${h.address}:${h.ssh.port})`);
+        if (!(await reachable(connection.value, h.address, h.ssh.port)))
+          down.push(`${h.name} (${h.address}:${h.ssh.port})`);
       }),
     );
     if (down.length > 0)

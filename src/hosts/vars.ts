@@ -27,12 +27,17 @@ export function declaredYears(env: Environment): number[] {
   return [...years].sort((a, b) => a - b);
 }
 
-export function hostVars(env: Environment, connection: Pick<HostsConnection, "serviceManager" | "testHosts">): Record<string, unknown> {
+export function hostVars(
+  env: Environment,
+  connection: Pick<HostsConnection, "serviceManager" | "testHosts">,
+): Record<string, unknown> {
   const { app, interfaces, database } = env;
   const signatureHost = env.hosts.find((h) => h.name === interfaces.signature.host);
   return {
     ebill_service_manager: connection.serviceManager,
-    ebill_firewall_tcp_ports_by_host: Object.fromEntries(env.hosts.map((h) => [h.name, firewallPorts(env, h.roles)])),
+    ebill_firewall_tcp_ports_by_host: Object.fromEntries(
+      env.hosts.map((h) => [h.name, firewallPorts(env, h.roles)]),
+    ),
 
     ebill_app_version: app.version,
     ebill_app_port: app.port,
@@ -54,7 +59,11 @@ export function hostVars(env: Environment, connection: Pick<HostsConnection, "se
     ebill_app_db_url: `jdbc:postgresql://${database.host}:${database.port}/${database.name}?currentSchema=${database.schema}`,
     ebill_app_db_user: database.user,
 
-    ebill_db_host_tablespaces: (env.tablespaces ?? []).map((t) => ({ name: t.name, year: t.year, location: t.location })),
+    ebill_db_host_tablespaces: (env.tablespaces ?? []).map((t) => ({
+      name: t.name,
+      year: t.year,
+      location: t.location,
+    })),
     ebill_db_host_create_owner: connection.testHosts,
 
     ebill_file_server_archive_root: interfaces.fileServer.archiveRoot,
@@ -81,5 +90,7 @@ export const SECRET_VARS = {
 
 /** Resolves the secrets the roles need; throws naming the unset secret and how to set it. */
 export function secretVars(env: Environment): Record<string, string> {
-  return Object.fromEntries(Object.entries(SECRET_VARS).map(([name, ref]) => [name, resolveSecret(ref(env))]));
+  return Object.fromEntries(
+    Object.entries(SECRET_VARS).map(([name, ref]) => [name, resolveSecret(ref(env))]),
+  );
 }

@@ -38,7 +38,12 @@ export function rootfsMirror(): string {
 }
 
 export function rootfsKey(): string {
-  const material = JSON.stringify([ROOTFS_SUITE, rootfsMirror(), [...ROOTFS_PACKAGES].sort(), PREPARATION_VERSION]);
+  const material = JSON.stringify([
+    ROOTFS_SUITE,
+    rootfsMirror(),
+    [...ROOTFS_PACKAGES].sort(),
+    PREPARATION_VERSION,
+  ]);
   return createHash("sha256").update(material).digest("hex").slice(0, 16);
 }
 
@@ -77,7 +82,8 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}; remove it if no build is running`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${lock}; remove it if no build is running`);
       execFileSync("sleep", ["1"]);
       const done = cachedRootfs();
       if (done) return done;
@@ -94,13 +100,7 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
     log(`building the test-host root file system (debootstrap ${ROOTFS_SUITE}, once; cached in ${dir})`);
     execFileSync(
       "debootstrap",
-      [
-        "--variant=minbase",
-        `--include=${ROOTFS_PACKAGES.join(",")}`,
-        ROOTFS_SUITE,
-        root,
-        rootfsMirror(),
-      ],
+      ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, ROOTFS_SUITE, root, rootfsMirror()],
       { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 },
     );
     prepare(root);
@@ -124,7 +124,10 @@ function prepare(root: string): void {
     rmSync(file, { force: true });
   // Test hosts reach no Debian mirror: only the local file:// repository a test adds.
   rmSync(path.join(root, "etc/apt/sources.list"), { force: true });
-  writeFileSync(path.join(root, "etc/apt/sources.list"), "# test host: repositories are added by the tests\n");
+  writeFileSync(
+    path.join(root, "etc/apt/sources.list"),
+    "# test host: repositories are added by the tests\n",
+  );
   rmSync(path.join(root, "var/lib/apt/lists"), { recursive: true, force: true });
   mkdirSync(path.join(root, "var/lib/apt/lists/partial"), { recursive: true });
   writeFileSync(path.join(root, "etc/hostname"), "testhost\n");

@@ -61,7 +61,8 @@ export function stateFile(stateDir: string): string {
 /** Why namespace hosts cannot be made here, or undefined when they can. */
 export function cannotMakeHosts(): string | undefined {
   if (process.platform !== "linux") return "namespace test hosts need Linux";
-  if (process.getuid?.() !== 0) return "namespace test hosts need root (ip netns, mount, chroot); run as root";
+  if (process.getuid?.() !== 0)
+    return "namespace test hosts need root (ip netns, mount, chroot); run as root";
   for (const tool of ["ip", "debootstrap", "ssh", "ssh-keygen", "unshare", "chroot"]) {
     try {
       execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
@@ -115,7 +116,17 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
   try {
     rmSync(state.identityFile, { force: true });
     rmSync(`${state.identityFile}.pub`, { force: true });
-    run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "ebill-ops test harness", "-f", state.identityFile]);
+    run("ssh-keygen", [
+      "-q",
+      "-t",
+      "ed25519",
+      "-N",
+      "",
+      "-C",
+      "ebill-ops test harness",
+      "-f",
+      state.identityFile,
+    ]);
     const clientKey = readFileSync(`${state.identityFile}.pub`, "utf8").trim();
 
     state.cleanup.namespaces.push(controller);
@@ -149,7 +160,20 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
       run("ip", ["netns", "add", namespace]);
       run("ip", ["-n", namespace, "link", "set", "lo", "up"]);
       const peer = `vh${index}`;
-      run("ip", ["-n", controller, "link", "add", peer, "type", "veth", "peer", "name", "eth0", "netns", namespace]);
+      run("ip", [
+        "-n",
+        controller,
+        "link",
+        "add",
+        peer,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        namespace,
+      ]);
       run("ip", ["-n", controller, "link", "set", peer, "master", "br0", "up"]);
       run("ip", ["-n", namespace, "addr", "add", `${spec.address}/24`, "dev", "eth0"]);
       run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
@@ -160,10 +184,7 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
       save();
     }
 
-    writeFileSync(
-      state.knownHostsFile,
-      state.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""),
-    );
+    writeFileSync(state.knownHostsFile, state.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""));
     save();
     for (const host of state.hosts) await waitForSsh(state, host);
     log(`test hosts up: ${state.hosts.map((h) => `${h.name} (${h.address})`).join(", ")}`);
@@ -180,7 +201,17 @@ function prepareHostRoot(root: string, name: string, user: string, clientKey: st
   // sudo resolves its own host name; without this line it waits for DNS that test hosts cannot reach.
   writeFileSync(path.join(root, "etc/hosts"), `127.0.0.1 localhost\n127.0.1.1 ${name}\n`);
   writeFileSync(path.join(root, "etc/resolv.conf"), "# test host: no DNS\n");
-  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `root@${name}`, "-f", path.join(root, "etc/ssh/ssh_host_ed25519_key")]);
+  run("ssh-keygen", [
+    "-q",
+    "-t",
+    "ed25519",
+    "-N",
+    "",
+    "-C",
+    `root@${name}`,
+    "-f",
+    path.join(root, "etc/ssh/ssh_host_ed25519_key"),
+  ]);
   // Only the ed25519 key exists; say so, so sshd does not complain about the others.
   writeFileSync(
     path.join(root, "etc/ssh/sshd_config.d/00-test-host.conf"),
@@ -194,8 +225,13 @@ function prepareHostRoot(root: string, name: string, user: string, clientKey: st
   chmodSync(ssh, 0o700);
   chmodSync(path.join(ssh, "authorized_keys"), 0o600);
   // How the account is bootstrapped on a real server too: by hand, once; the baseline role then manages it.
-  writeFileSync(path.join(root, "etc/sudoers.d/00-bootstrap"), `${user} ALL=(ALL) NOPASSWD:ALL\n`, { mode: 0o440 });
-  return readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+  writeFileSync(path.join(root, "etc/sudoers.d/00-bootstrap"), `${user} ALL=(ALL) NOPASSWD:ALL\n`, {
+    mode: 0o440,
+  });
+  return readFileSync(path.join(root, "etc/ssh/ssh_host_ed25519_key.pub"), "utf8")
+    .split(" ")
+    .slice(0, 2)
+    .join(" ");
 }
 
 /**
@@ -213,7 +249,20 @@ function startSshd(namespace: string, root: string, name: string): void {
   ].join("\n");
   const child = spawn(
     "ip",
-    ["netns", "exec", namespace, "unshare", "--mount", "--uts", "--propagation", "private", "--fork", "sh", "-c", script],
+    [
+      "netns",
+      "exec",
+      namespace,
+      "unshare",
+      "--mount",
+      "--uts",
+      "--propagation",
+      "private",
+      "--fork",
+      "sh",
+      "-c",
+      script,
+    ],
     { detached: true, stdio: ["ignore", "ignore", "ignore"] },
   );
   child.unref();

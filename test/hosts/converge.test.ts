@@ -1,0 +1,110 @@
+/**
+ * The hosts source against real namespace hosts over real SSH: plan (check mode) must predict
+ * exactly what apply does, and a hand edit must show up in drift with its host and file.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/config/load.ts";
+import { DATABASE_KINDS } from "../../src/model/environment.ts";
+import { hostsSource, runSite } from "../../src/hosts/source.ts";
+import { sshRun } from "../harness/netns.ts";
+import {
+  SKIP_REASON,
+  sandboxEnv,
+  startTestHosts,
+  TEST_SECRETS,
+  testSubnet,
+  type TestHostsContext,
+  writeStackFile,
+} from "./fixture.ts";
+
+const exec = promisify(execFile);
+const CONFIG = "/opt/ebill/conf/application.properties";
+
+describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
+  let ctx: TestHostsContext;
+
+  beforeAll(async () => {
+    ctx = await startTestHosts(await sandboxEnv(), testSubnet(1), `c${process.pid % 100000}`);
+  }, 180_000);
+  afterAll(() => ctx?.cleanup());
+
+  it("check, apply, check again: no changes left, and the app configuration holds the declared endpoints", async () => {
+    const { env, state } = ctx;
+    expect(await hostsSource.available(env)).toEqual({ ok: true });
+
+    const first = await hostsSource.plan(env);
+    const config = first.changes.find((c) => c.id === `sbx-app${CONFIG}`);
+    expect(config, "the app configuration file is a planned change").toMatchObject({
+      kind: "host.appConfig",
+      action: "create",
+    });
+    expect(String(config!.after!.content)).toContain(`fiscal.url=${env.interfaces.fiscal.url}`);
+    const hosts = new Set(first.changes.map((c) => c.id.split("/")[0]));
+    expect([...hosts].sort()).toEqual(["sbx-app", "sbx-db", "sbx-print"]);
+    expect(first.changes.map((c) => c.id)).toContain("sbx-db/var/lib/ebill/tablespaces/2026");
+    expect(first.changes.map((c) => c.id)).toContain("sbx-print/etc/ebill-print/print.conf");
+    const planText = JSON.stringify(first);
+    for (const value of Object.values(TEST_SECRETS)) expect(planText).not.toContain(value);
+
+    await hostsSource.apply(env, first.changes, { allowDestroy: false, expectedLiveHash: first.liveHash });
+
+    const second = await hostsSource.plan(env);
+    expect(second.changes, "check mode after apply finds nothing to do").toEqual([]);
+    // And apply agrees with check mode: running it for real changes nothing either.
+    const again = await runSite(env, { check: false });
+    expect(again.changes, "apply after a clean check changes nothing").toEqual([]);
+
+    const app = state.hosts.find((h) => h.name === "sbx-app")!;
+    const written = readFileSync(path.join(app.root, CONFIG), "utf8");
+    expect(written).toContain(`his.url=${env.interfaces.his.url}`);
+    expect(written).toContain(`fiscal.url=${env.interfaces.fiscal.url}`);
+    expect(written).toContain(`fiscal.appid=${env.interfaces.fiscal.appId}`);
+    expect(written).toContain(`push.url=${env.interfaces.push!.url}`);
+    expect(written).toContain("push.channels=sms,email");
+    for (const value of Object.values(TEST_SECRETS)) expect(written).not.toContain(value);
+    const secretsFile = path.join(app.root, "/opt/ebill/conf/secrets.properties");
+    expect(readFileSync(secretsFile, "utf8")).toContain(`fiscal.appkey=${TEST_SECRETS.FISCAL_APP_KEY}`);
+    expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
+
+    const health = sshRun(
+      state,
+      "sbx-app",
+      "python3 -c \"import urllib.request as u; print(u.urlopen('http://127.0.0.1:8081/medical-web/health').read().decode())\"",
+    );
+    expect(health.trim()).toBe(`UP ${env.app.version}`);
+  }, 600_000);
+
+  it("a hand edit of a managed file on one host shows in drift, naming that host and that file", async () => {
+    const { env, state, dir } = ctx;
+    sshRun(state, "sbx-app", `sed -i 's#^fiscal.url=.*#fiscal.url=http://10.9.9.9/hand-edited#' ${CONFIG}`);
+
+    // The CLI on a copy of the stack without database parts, so only the hosts are compared.
+    const hostsOnly = structuredClone(env) as Record<string, unknown>;
+    for (const kind of DATABASE_KINDS) delete hostsOnly[kind];
+    delete hostsOnly.printComponents;
+    const stackFile = writeStackFile(dir, hostsOnly as unknown as typeof env);
+    const result = await exec(
+      "node",
+      [path.join(REPO_ROOT, "bin/ebill-ops.mjs"), "drift", "--stack", stackFile, "--json"],
+      {
+        env: process.env,
+        cwd: REPO_ROOT,
+      },
+    ).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout).toContain(`sbx-app${CONFIG}`);
+    expect(result.stdout).toContain("http://10.9.9.9/hand-edited");
+    const report = JSON.parse(result.stdout) as unknown;
+    const mentioned = JSON.stringify(report).match(/sbx-(app|db|print)\//g) ?? [];
+    expect(new Set(mentioned), "only the edited host drifted").toEqual(new Set(["sbx-app/"]));
+    for (const value of Object.values(TEST_SECRETS))
+      expect(result.stdout + result.stderr).not.toContain(value);
+  }, 300_000);
+});

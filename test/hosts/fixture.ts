@@ -1,0 +1,84 @@
+/**
+ * Shared setup of the host tests: namespace hosts on a /24 of their own inside 10.231.0.0/16
+ * (never the sandbox's 10.231.0.0/24), a stack derived from the sandbox stack pointing at them,
+ * and test secrets in the environment. Each test file makes and removes its own hosts.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
+import type { Environment } from "../../src/model/environment.ts";
+import { cannotMakeHosts, hostsDown, hostsUp, type HostsState } from "../harness/netns.ts";
+
+export const TEST_SECRETS = {
+  FISCAL_APP_KEY: "test-fiscal-key-7f3a91c2",
+  EBILL_DB_PASSWORD: "test-db-password-5d2e8b",
+};
+
+/** Why these tests cannot run here; they skip with this message. */
+export const SKIP_REASON = cannotMakeHosts();
+if (SKIP_REASON) console.warn(`test/hosts: skipped: ${SKIP_REASON}`);
+
+/** A /24 per test process (pid) and file, so concurrent runs on one machine do not collide. */
+export function testSubnet(offset: number): string {
+  return `10.231.${100 + ((process.pid * 3 + offset) % 150)}`;
+}
+
+export async function sandboxEnv(): Promise<Environment> {
+  const result = await loadStack(path.join(REPO_ROOT, "stacks", "sandbox.ts"));
+  if (!result.ok) throw new Error(`stacks/sandbox.ts does not validate: ${JSON.stringify(result.issues)}`);
+  return structuredClone(result.env);
+}
+
+export interface TestHostsContext {
+  state: HostsState;
+  env: Environment;
+  dir: string;
+  cleanup(): void;
+}
+
+/**
+ * Hosts for `env` (its managed hosts readdressed into `subnet`), the state file exported as
+ * EBILL_OPS_HOSTS_STATE and the test secrets set, so hostsSource and the CLI reach them.
+ */
+export async function startTestHosts(
+  env: Environment,
+  subnet: string,
+  tag: string,
+): Promise<TestHostsContext> {
+  const dir = mkdtempSync(path.join(tmpdir(), "ebill-hosts-test-"));
+  env.hosts = env.hosts.map((h, i) => ({ ...h, address: `${subnet}.${11 + i}` }));
+  const saved = { ...process.env };
+  Object.assign(process.env, TEST_SECRETS, { EBILL_OPS_HOSTS_STATE: path.join(dir, "state.json") });
+  const cleanup = () => {
+    try {
+      hostsDown(dir);
+    } finally {
+      for (const key of [...Object.keys(TEST_SECRETS), "EBILL_OPS_HOSTS_STATE"])
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  try {
+    const state = await hostsUp({
+      stateDir: dir,
+      tag,
+      hosts: env.hosts
+        .filter((h) => h.roles.some((r) => r !== "signature"))
+        .map((h) => ({ name: h.name, address: h.address })),
+      log: (line) => console.log(line),
+    });
+    return { state, env, dir, cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}
+
+/** Writes the environment as a JSON stack file the CLI can take with --stack. */
+export function writeStackFile(dir: string, env: Environment): string {
+  const file = path.join(dir, `${env.name}.json`);
+  writeFileSync(file, JSON.stringify(env, null, 2));
+  return file;
+}
