@@ -47,7 +47,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (options.json) {
         process.stdout.write(
           JSON.stringify(
-            { changed: result.changed, written: result.written.map(rel), sizing: result.sizing },
+            {
+              changed: result.changed,
+              written: result.written.map(rel),
+              sizing: result.sizing,
+              notes: result.notes,
+            },
             null,
             2,
           ) + "\n",
@@ -64,6 +69,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           `  stock ${s.place} ${s.billCode}: ${s.issuedLastYear} issued under ${s.previousCode} in ${s.days} days ` +
             `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
         );
+      for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);
       if (result.changed)
         process.stdout.write(
           `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,

@@ -14,7 +14,7 @@ import type { Environment } from "../model/environment.ts";
 import { localDate, now } from "../time.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
 import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
-import { daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
+import { codeForYear, daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
 import { diskSpace, isLocalDatabase, probeHttp, type DiskSpace } from "./probe.ts";
 import {
@@ -69,6 +69,26 @@ export interface PrepareResult extends WriteResult {
   sizing: SizingLine[];
   /** Whether anything was written. */
   changed: boolean;
+  /** What the reviewer must still do by hand. */
+  notes: string[];
+}
+
+/** Things prepare cannot decide: codes only the fiscal platform issues, print clients' templates. */
+function reviewNotes(env: Environment, year: number): string[] {
+  const notes: string[] = [];
+  const examples = (env.billTypes ?? []).filter((b) => b.year === year - 1 && b.example);
+  if (examples.length > 0)
+    notes.push(
+      `the ${year} bill codes are derived from EXAMPLE codes (${examples.map((b) => b.code).join(", ")}); replace them with the codes the fiscal platform issued for ${year}`,
+    );
+  const lastYearCodes = new Set((env.billTypes ?? []).filter((b) => b.year === year - 1).map((b) => b.code));
+  (env.printComponents ?? []).forEach((c, i) => {
+    if (lastYearCodes.has(c.template))
+      notes.push(
+        `printComponents[${i}] (host ${c.host}) prints template ${c.template}; switch it to ${codeForYear(c.template, year)} when ${year} starts`,
+      );
+  });
+  return notes;
 }
 
 async function yearFileExists(file: string, year: number): Promise<boolean> {
@@ -129,7 +149,8 @@ export async function prepare(options: {
       : await writePlainStack(write);
   }
   if (result.written.length > 0) await validateInChild(file);
-  return { ...result, file, year, sizing, changed: result.written.length > 0 };
+  const changed = result.written.length > 0;
+  return { ...result, file, year, sizing, changed, notes: changed ? reviewNotes(env, year) : [] };
 }
 
 /** The environment without year `year`'s parts, so --force derives them afresh. */

@@ -174,8 +174,18 @@ describe("rollover on the sandbox", () => {
       childEnv,
     );
     expect(first.code, first.stderr).toBe(0);
-    const result = JSON.parse(first.stdout) as { changed: boolean; written: string[]; sizing: unknown[] };
+    const result = JSON.parse(first.stdout) as {
+      changed: boolean;
+      written: string[];
+      sizing: unknown[];
+      notes: string[];
+    };
     expect(result.changed).toBe(true);
+    // What only a person can do is said, not guessed.
+    expect(result.notes.join("\n")).toMatch(/EXAMPLE codes \(46060126, 46060226\)/);
+    expect(result.notes.join("\n")).toMatch(
+      /printComponents\[0\] \(host sbx-print\) prints template 46060126; switch it to 46060127/,
+    );
     const yearFile = path.join(repo.root, "stacks/sandbox/year-2027.ts");
     const text = await readFile(yearFile, "utf8");
     // 2,500 bills at 001 in 354 days of 2026 -> x365 x1.3 = 3,351 -> 3,400; 500 -> 671 -> the minimum 1,000.
