@@ -10,7 +10,7 @@ import { readSavedPlan } from "../plan/context.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../gitops/reviewed.ts";
-import { listStacks } from "../gitops/stacks.ts";
+import { listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../time.ts";
 
 async function readJson(file: string, what: string): Promise<unknown> {
@@ -46,19 +46,16 @@ export function register(program: Command, setExit: (code: number) => void): voi
     )
     .option("--reviewed <dir>", "only stacks whose reviewed plan (<stack>.json in DIR) has changes")
     .action(async (options: { reviewed?: string }) => {
-      let entries = await listStacks();
-      let include: object[] = entries;
-      if (options.reviewed) {
-        const outcomes = await readPlanDir(options.reviewed);
-        const planned = new Map(
-          outcomes.flatMap((o) => (o.status === "planned" ? [[o.stack, o.plan] as const] : [])),
-        );
-        entries = entries.filter((e) => (planned.get(e.stack)?.changes.length ?? 0) > 0);
-        include = entries.map((e) => ({
-          ...e,
-          destructive: planned.get(e.stack)!.changes.some((c) => c.destructive),
-        }));
+      const entries = await listStacks();
+      if (!options.reviewed) {
+        process.stdout.write(JSON.stringify({ include: entries }) + "\n");
+        return;
       }
+      const { include, unknown } = selectReviewed(entries, await readPlanDir(options.reviewed));
+      for (const stack of unknown)
+        process.stderr.write(
+          `warning: a reviewed plan for '${stack}', which is not a stack on this commit; not applied\n`,
+        );
       process.stdout.write(JSON.stringify({ include }) + "\n");
     });
 

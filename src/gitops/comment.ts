@@ -7,7 +7,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Change, Plan } from "../plan/types.ts";
-import { changeLine, renderPlanWithin } from "./render.ts";
+import { changeLine, inline, renderPlanWithin } from "./render.ts";
 
 export const COMMENT_MARKER = "<!-- ebill-ops:plan-comment -->";
 /** GitHub's hard limit for a comment or issue body. */
@@ -96,6 +96,17 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
       head.push(
         `> - \`${p.stack}\`: ${p.status === "failed" ? `plan failed (exit ${p.exitCode}), see the job log` : "no plan was recorded (job cancelled or crashed)"}`,
       );
+    head.push("");
+  }
+  const partial = planned.filter((o) => (o.plan.skipped ?? []).length > 0);
+  if (partial.length > 0) {
+    head.push(
+      "> [!NOTE]",
+      "> Parts not planned (their changes are not in this comment and will not be applied):",
+    );
+    for (const o of partial)
+      for (const s of o.plan.skipped ?? [])
+        head.push(`> - \`${o.stack}\`: ${inline(s.source, 40)}: ${inline(s.reason, 300)}`);
     head.push("");
   }
   const footer = [

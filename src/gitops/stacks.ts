@@ -6,6 +6,7 @@
 import path from "node:path";
 import { listStackFiles, loadStack, STACKS_DIR } from "../config/load.ts";
 import { secretRefsOf } from "../output/redact.ts";
+import type { StackOutcome } from "./comment.ts";
 
 export interface StackEntry {
   /** What `--stack` takes: the file name under stacks/ without its extension. */
@@ -53,4 +54,28 @@ export async function listStacks(dir = STACKS_DIR): Promise<StackEntry[]> {
 /** Stacks whose apply must wait for a reviewer: production ones, and any we could not read. */
 export function needsApproval(entry: StackEntry): boolean {
   return entry.kind === "production" || entry.kind === "unknown";
+}
+
+export interface ReviewedEntry extends StackEntry {
+  /** The reviewed plan has destructive changes (applied only with the allow-destroy label). */
+  destructive: boolean;
+}
+
+/**
+ * The stacks the apply workflow works on after a merge: those whose reviewed plan changes
+ * something. A reviewed plan of a stack that no longer exists on main is reported, not applied.
+ */
+export function selectReviewed(
+  entries: readonly StackEntry[],
+  outcomes: readonly StackOutcome[],
+): { include: ReviewedEntry[]; unknown: string[] } {
+  const planned = new Map(
+    outcomes.flatMap((o) => (o.status === "planned" ? [[o.stack, o.plan] as const] : [])),
+  );
+  const include = entries
+    .filter((e) => (planned.get(e.stack)?.changes.length ?? 0) > 0)
+    .map((e) => ({ ...e, destructive: planned.get(e.stack)!.changes.some((c) => c.destructive) }));
+  const known = new Set(entries.map((e) => e.stack));
+  const unknown = [...planned.keys()].filter((s) => !known.has(s));
+  return { include, unknown };
 }

@@ -142,3 +142,46 @@ describe("which comment to edit", () => {
     expect(findPlanComment(comments.filter((c) => c.id !== 503))).toBeNull();
   });
 });
+
+describe("stacks planned in part", () => {
+  it("names the sources that were not planned, so nobody assumes the hosts were checked", async () => {
+    const plan = { ...((await fixture("plan-sandbox-small.json")) as Plan) };
+    plan.skipped = [{ source: "hosts", reason: "the sandbox hosts are not running" }];
+    const body = buildPlanComment([{ stack: "sandbox", status: "planned", plan }]);
+    expect(body.indexOf("> - `sandbox`: hosts: the sandbox hosts are not running")).toBeLessThan(
+      body.indexOf("<details"),
+    );
+  });
+});
+
+describe("stacks to apply after a merge", () => {
+  it("are those whose reviewed plan changes something, with its destructive flag", async () => {
+    const { selectReviewed } = await import("../../src/gitops/stacks.ts");
+    const entry = (stack: string, kind: "production" | "test" | "sandbox") => ({
+      stack,
+      file: `stacks/${stack}.ts`,
+      kind,
+      environment: stack,
+      planEnvironment: `${stack}-plan`,
+      secrets: [],
+    });
+    const entries = [
+      entry("lingshui-prod", "production"),
+      entry("lingshui-test", "test"),
+      entry("sandbox", "sandbox"),
+    ];
+    const { include, unknown } = selectReviewed(entries, [
+      ...(await readPlanDir(dir)),
+      {
+        stack: "retired",
+        status: "planned",
+        plan: { ...((await fixture("plan-sandbox-small.json")) as Plan), stack: "retired" },
+      },
+    ]);
+    expect(include.map((e) => [e.stack, e.destructive])).toEqual([
+      ["lingshui-test", true],
+      ["sandbox", true],
+    ]);
+    expect(unknown).toEqual(["retired"]);
+  });
+});
