@@ -8,7 +8,7 @@ import { userInfo } from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { loadValidStack } from "../config/load.ts";
-import { formatIssue } from "../config/issues.ts";
+import { formatIssue, formatPath } from "../config/issues.ts";
 import type { Environment } from "../model/environment.ts";
 import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
 import { redactDeep, redactText, secretValues } from "../output/redact.ts";
@@ -111,7 +111,7 @@ export async function readSavedPlan(file: string): Promise<Plan> {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(
-      `${file}: ${issue.path.join(".") || "(top level)"}: ${issue.message}; this is not a plan saved by 'ebill-ops plan --out' (version ${PLAN_VERSION}). Nothing was changed.`,
+      `${file}: ${formatPath(issue.path) || "(top level)"}: ${issue.message}; this is not a plan saved by 'ebill-ops plan --out' (version ${PLAN_VERSION}). Nothing was changed.`,
     );
   }
   const plan = parsed.data as Plan;

@@ -225,3 +225,33 @@ describe("applyPlan", () => {
     expect(warning).not.toContain("s3cret-value");
   });
 });
+
+describe("several sources", () => {
+  it("applies in source order and, when a later source fails, records which ones went through", async () => {
+    const db = memorySource("database", new Map(), new Map([["a", "1"]]));
+    const hosts = memorySource("hosts", new Map(), new Map([["app1/app-config", "x"]]));
+    hosts.apply = async () => {
+      throw new Error("ansible-playbook failed on app1");
+    };
+    const plan = await makePlan(env, [db, hosts]);
+    expect(Object.keys(plan.sourceHashes).sort()).toEqual(["database", "hosts"]);
+    const audit: AuditRecord[] = [];
+    const { opts, progress } = options(audit);
+    await expect(applyPlan(env, plan, [db, hosts], opts)).rejects.toThrow("ansible-playbook failed on app1");
+    expect(progress.filter((p) => p.startsWith("database: applied"))).toHaveLength(1);
+    expect(audit[0]).toMatchObject({
+      result: "failed",
+      error: "ansible-playbook failed on app1 (already applied: database)",
+    });
+  });
+
+  it("refuses a saved plan with changes for a source that cannot run here, before touching any", async () => {
+    const db = memorySource("database", new Map(), new Map([["a", "1"]]));
+    const hosts = memorySource("hosts", new Map(), new Map([["app1/app-config", "x"]]));
+    const plan = await makePlan(env, [db, hosts]);
+    await expect(applyPlan(env, plan, [db, unavailable], options([]).opts)).rejects.toThrow(
+      /changes for hosts, which cannot run here: ansible-playbook is not installed/,
+    );
+    expect(db.applied).toEqual([]);
+  });
+});
