@@ -14,7 +14,9 @@
  * `EBILL_DB_PASSWORD`, which this module sets in process.env (resolveSecret reads it first) and
  * returns in `server.env` for child processes (the CLI).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rename, rm, writeFile, chmod, chown, mkdir, stat } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
@@ -121,6 +123,27 @@ async function query(connectionString: string, ...statements: string[]): Promise
   }
 }
 
+/**
+ * Servers a test forgot to stop (or a crashed test left): the server is detached, so it would
+ * outlive the test process. Stopped synchronously on exit ('immediate': nothing to keep).
+ */
+const leftRunning = new Map<
+  string,
+  { pgCtl: string; dataDir: string; user: { uid: number; gid: number } | null }
+>();
+let exitHooked = false;
+
+function stopLeftovers(): void {
+  for (const [root, s] of leftRunning) {
+    spawnSync(s.pgCtl, ["stop", "-m", "immediate", "-w", "-D", s.dataDir], {
+      stdio: "ignore",
+      ...(s.user ? { uid: s.user.uid, gid: s.user.gid } : {}),
+    });
+    rmSync(root, { recursive: true, force: true });
+  }
+  leftRunning.clear();
+}
+
 /** A fresh server on a free port with role and database `ebill`. Call stop() when done. */
 export async function startPostgres(): Promise<PgServer> {
   const tmpl = await ensureTemplate();
@@ -146,7 +169,14 @@ export async function startPostgres(): Promise<PgServer> {
     }
   }
   const superuserConnectionString = `postgresql://postgres:${tmpl.superuserPassword}@127.0.0.1:${port}/postgres`;
+  const { pg_ctl } = await binaries();
+  leftRunning.set(root, { pgCtl: pg_ctl, dataDir: layout.dataDir, user });
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once("exit", stopLeftovers);
+  }
   const stop = async () => {
+    leftRunning.delete(root);
     await stopServer(layout).catch(() => undefined);
     await rm(root, { recursive: true, force: true });
   };
