@@ -10,6 +10,7 @@
  * again ("no changes"); time and number of database round trips (queries sent) of each. The
  * database holds the sandbox seed (3,500 bills), so the usage checks do real work.
  */
+import { pathToFileURL } from "node:url";
 import type pg from "pg";
 import type { Db } from "../src/db/providers/types.ts";
 import { T, qualified } from "../src/db/reference-schema.ts";
@@ -33,7 +34,7 @@ function counting(client: pg.Client): Db & { count: number } {
 const pad = (n: number, width: number) => String(n).padStart(width, "0");
 
 /** The sandbox stack plus generated rows, `total` configuration rows in all (links not counted). */
-function generate(base: Environment, total: number): Environment {
+export function generate(base: Environment, total: number): Environment {
   const share = (f: number) => Math.max(1, Math.floor(total * f));
   const nTypes = share(0.1);
   const nPoints = share(0.1);
@@ -336,4 +337,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run when executed (npm run bench:db), not when imported for its generator.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) await main();
