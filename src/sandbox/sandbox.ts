@@ -119,7 +119,16 @@ export async function sandboxUp(say: Say): Promise<SandboxStatus> {
     await writeFile(path.join(layout.root, SUPERUSER_FILE), superuser + "\n", { mode: 0o600 });
     await initCluster(layout.dataDir, superuser);
   }
-  await startServer(layout, { port: wanted });
+  try {
+    await startServer(layout, { port: wanted });
+  } catch (error) {
+    const busy = /Address already in use/.test(String(error));
+    throw new Error(
+      busy
+        ? `port ${wanted} on 127.0.0.1 is taken by another program; start the sandbox on another port: EBILL_SANDBOX_PG_PORT=54330 ebill-ops sandbox up (plan/apply on --stack sandbox follow the same variable)`
+        : String(error instanceof Error ? error.message : error),
+    );
+  }
   say(`PostgreSQL started on 127.0.0.1:${wanted} (data ${layout.dataDir}, log ${layout.logFile})`);
 
   // Role and database as the stack declares them, with the generated password (kept in step with
