@@ -205,7 +205,15 @@ export async function applyDatabase(
       ).catch(() => undefined);
       throw error;
     }
-    await dropTablespaces(db, late);
+    try {
+      await dropTablespaces(db, late);
+    } catch (error) {
+      throw new Error(
+        `every other change was committed, but dropping tablespace(s) ${late.join(", ")} failed: ` +
+          `${error instanceof Error ? error.message : String(error)}. It may still hold objects of another database; ` +
+          `the next plan shows the drop again`,
+      );
+    }
   } finally {
     await releaseStackLock(db, env.name).catch(() => undefined);
   }
