@@ -69,8 +69,11 @@ describe("ebill-ops sandbox", () => {
   it("lets plan on the sandbox stack reach the server on EBILL_SANDBOX_PG_PORT", async () => {
     const plan = await cli("plan", "--stack", "sandbox", "--json");
     expect(plan.code, plan.stderr).toBe(2);
-    expect(JSON.parse(plan.stdout).changes.length).toBeGreaterThan(0);
-  });
+    expect(JSON.parse(plan.stdout).changes.some((c: { source?: string }) => c.source === "database")).toBe(
+      true,
+    );
+    // The whole stack's plan: with the namespace hosts up, Ansible's check mode takes its time.
+  }, 180_000);
 
   it("stops on down and reports stopped with exit 3", async () => {
     const down = await cli("sandbox", "down");
