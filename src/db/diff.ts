@@ -32,6 +32,8 @@ function same(a: Fields, b: Fields): boolean {
 interface Index {
   declared: Partial<Record<DatabaseKind, Map<string, Declared>>>;
   live: LiveState;
+  /** Bill codes and places of the stock ranges that remain after the apply (computed once). */
+  stock?: { codes: Set<unknown>; places: Set<unknown> };
 }
 
 /** Live objects of a kind that still exist after the apply (declared, kept because in use, or unmanaged). */
@@ -46,12 +48,17 @@ function surviving(index: Index, kind: DatabaseKind): Fields[] {
 function usedBy(index: Index, kind: DatabaseKind, object: LiveObject): string[] {
   const reasons: string[] = [];
   if (object.usage.bills) reasons.push("issued bills reference it");
-  if (kind === "billTypes") {
-    if (surviving(index, "billStock").some((s) => s.billCode === object.id))
+  if (kind === "billTypes" || kind === "invoicingPoints") {
+    if (!index.stock) {
+      const stock = surviving(index, "billStock");
+      index.stock = {
+        codes: new Set(stock.map((s) => s.billCode)),
+        places: new Set(stock.map((s) => s.place)),
+      };
+    }
+    if (kind === "billTypes" && index.stock.codes.has(object.id))
       reasons.push("bill stock of this code remains");
-  }
-  if (kind === "invoicingPoints") {
-    if (surviving(index, "billStock").some((s) => s.place === object.id))
+    if (kind === "invoicingPoints" && index.stock.places.has(object.id))
       reasons.push("bill stock is distributed to it");
   }
   return reasons;

@@ -113,17 +113,15 @@ export function partitionDdl(
 }
 
 /**
- * The DDL of the whole reference schema, idempotent (IF NOT EXISTS everywhere), one string that
+ * The DDL of the product schema, idempotent (IF NOT EXISTS everywhere), one string that
  * can be sent in one round trip. Yearly partitions are NOT part of it: they are managed objects
  * (the `partitions` kind), created in their year's tablespace.
  */
-export function referenceSchemaDdl(schema: string = DEFAULT_SCHEMA): string {
+export function productSchemaDdl(schema: string = DEFAULT_SCHEMA): string {
   const s = (table: string) => qualified(schema, table);
-  const o = (table: string) => qualified(OPS_SCHEMA, table);
   const states = BILL_STATES.map((x) => `'${x}'`).join(", ");
   return `
 CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)};
-CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
 
 -- 票据种类: the 8-digit bill code carries the year, so every year has its own rows.
 CREATE TABLE IF NOT EXISTS ${s(T.billType)} (
@@ -240,6 +238,14 @@ CREATE TABLE IF NOT EXISTS ${s(T.billDetail)} (
   amount     numeric(12,2) NOT NULL,
   PRIMARY KEY (bill_code, bill_no, issued_at, line_no)
 ) PARTITION BY RANGE (issued_at);
+`;
+}
+
+/** The tool's own schema (audit and lock holder), idempotent: apply and the audit create it when missing. */
+export function opsSchemaDdl(): string {
+  const o = (table: string) => qualified(OPS_SCHEMA, table);
+  return `
+CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
 
 -- The tool's audit: one row per apply, successful or not.
 CREATE TABLE IF NOT EXISTS ${o(OPS.audit)} (
@@ -269,9 +275,7 @@ CREATE TABLE IF NOT EXISTS ${o(OPS.lockHolder)} (
 `;
 }
 
-/** Only the tool's schema (audit and lock holder), for databases whose product schema exists already. */
-export function opsSchemaDdl(): string {
-  const all = referenceSchemaDdl(DEFAULT_SCHEMA);
-  const start = all.indexOf("-- The tool's audit");
-  return `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};\n` + all.slice(start);
+/** Both schemas: what the sandbox and the test harness create in an empty database. */
+export function referenceSchemaDdl(schema: string = DEFAULT_SCHEMA): string {
+  return productSchemaDdl(schema) + opsSchemaDdl();
 }
