@@ -134,6 +134,13 @@ function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change |
   return { ...base, action: "delete", destructive: false, after: null };
 }
 
+/** A used stock range may not end before its highest issued number (the bills would fall outside). */
+export function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject | undefined): string | null {
+  const lastUsed = live?.facts?.lastUsed;
+  if (kind !== "billStock" || !lastUsed || String(after.last) >= lastUsed) return null;
+  return `refused: bill number ${lastUsed} of this range was already issued; the range cannot end at ${String(after.last)}`;
+}
+
 function changeOf(kind: DatabaseKind, declared: Declared, live: LiveObject | undefined): Change | null {
   if (!live)
     return {
@@ -164,6 +171,11 @@ function changeOf(kind: DatabaseKind, declared: Declared, live: LiveObject | und
     before: live.fields,
     after: declared.fields,
   };
+  const cut = stockCutBelowUsed(kind, declared.fields, live);
+  if (cut) {
+    change.destructive = true;
+    change.note = cut;
+  }
   if (
     kind === "partitions" &&
     live.usage.holdsData &&

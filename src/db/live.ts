@@ -24,7 +24,9 @@ export async function readLiveState(db: Db, env: Environment): Promise<LiveState
 }
 
 export function hashLiveState(state: LiveState): string {
-  return sha256(canonicalJson(DATABASE_KINDS.map((kind) => [kind, state[kind]])));
+  const hashed = (kind: DatabaseKind) =>
+    state[kind].map((o) => ({ id: o.id, fields: o.fields, usage: o.usage }));
+  return sha256(canonicalJson(DATABASE_KINDS.map((kind) => [kind, hashed(kind)])));
 }
 
 /** Does the product schema exist? (plan on a database without it says what to do instead of failing obscurely). */

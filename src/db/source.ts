@@ -25,7 +25,7 @@ import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
 import type { Change, PlanSource } from "../plan/types.ts";
 import { connect } from "./connect.ts";
-import { planChanges, SOURCE_NAME } from "./diff.ts";
+import { planChanges, SOURCE_NAME, stockCutBelowUsed } from "./diff.ts";
 import { hashLiveState, readLiveState, schemaExists, type LiveState } from "./live.ts";
 import { acquireStackLock, releaseStackLock } from "./lock.ts";
 import { providerOf } from "./providers/index.ts";
@@ -120,6 +120,8 @@ function refuseNever(changes: Change[], live: LiveState, env: Environment): void
           `tablespace ${c.id} holds ${[...inIt.map((p) => `partition ${p.id}`), ...(other ? [`${other} other relations`] : [])].join(", ")}: a tablespace holding data is never dropped`,
         );
     }
+    const cut = c.action === "update" && c.after ? stockCutBelowUsed(c.kind, c.after, object) : null;
+    if (cut) problems.push(`${c.kind} ${c.id}: ${cut.replace(/^refused: /, "")}`);
     if (c.action === "delete" && object?.usage.bills)
       problems.push(`${c.kind} ${c.id} is used by issued bills: it can only be disabled (make a new plan)`);
   }

@@ -253,6 +253,35 @@ describe("database source", () => {
     expect(await rows("SELECT spcname FROM pg_tablespace WHERE spcname = 'ebill_2026'")).toHaveLength(1);
   });
 
+  it("refuses to end a stock range before its last issued number, and allows shrinking the unused rest", async () => {
+    const cut = edit(db.env, (e) => {
+      e.billStock!.find((s) => s.place === "001")!.last = "0000002000";
+    });
+    const plan = await databaseSource.plan(cut);
+    const change = plan.changes.find((c) => c.kind === "billStock")!;
+    expect(change).toMatchObject({ action: "update", destructive: true });
+    expect(change.note).toMatch(/bill number 0000002500 of this range was already issued/);
+    await expect(
+      databaseSource.apply(cut, plan.changes, { allowDestroy: true, expectedLiveHash: plan.liveHash }),
+    ).rejects.toThrow(/billStock 46060126\/2026-01\/0000000001: bill number 0000002500/);
+
+    const shrink = edit(db.env, (e) => {
+      e.billStock!.find((s) => s.place === "001")!.last = "0000003000";
+    });
+    const ok = await databaseSource.plan(shrink);
+    expect(ok.changes.find((c) => c.kind === "billStock")).toMatchObject({
+      action: "update",
+      destructive: false,
+    });
+    // A bill issued meanwhile does not make the saved plan stale: only "used or not" is hashed.
+    await sql.query(
+      `INSERT INTO ebill.bill (bill_code, bill_no, check_code, place_code, channel_code, amount, issued_at)
+       VALUES ('46060126', '0000002501', 'abc123', '001', '02', 10, '2026-11-26 09:00')`,
+    );
+    await databaseSource.apply(shrink, ok.changes, { allowDestroy: false, expectedLiveHash: ok.liveHash });
+    await expectConverged(shrink);
+  });
+
   it("leaves kinds the stack does not declare alone, and owns declared kinds whole", async () => {
     await sql.query("INSERT INTO ebill.payment_channel (code, name, kind) VALUES ('99', '其他', 'other')");
     await sql.query("INSERT INTO ebill.role (code, name) VALUES ('handmade', '手工')");

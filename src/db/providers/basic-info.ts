@@ -246,8 +246,8 @@ export const billStock = rowProvider({
   },
   select: ({ schema }) =>
     `SELECT s.bill_code, s.batch, s.first_no, s.last_no, s.place_code, s.purpose, s.enabled,
-            EXISTS (SELECT 1 FROM ${qualified(schema, T.bill)} b
-                     WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.first_no AND s.last_no) AS bills
+            (SELECT max(b.bill_no) FROM ${qualified(schema, T.bill)} b
+              WHERE b.bill_code = s.bill_code AND b.bill_no BETWEEN s.first_no AND s.last_no) AS last_used
        FROM ${qualified(schema, T.billStock)} s`,
   toLive: (r) => {
     const fields = {
@@ -259,7 +259,10 @@ export const billStock = rowProvider({
       purpose: r.purpose,
       enabled: r.enabled,
     };
-    return { id: stockId(fields), fields, usage: { bills: r.bills as boolean } };
+    // Whether bills were issued from the range is part of the live hash; the highest number used
+    // is not (it moves with every bill issued, and would make every saved plan stale).
+    const lastUsed = r.last_used === null ? undefined : String(r.last_used);
+    return { id: stockId(fields), fields, usage: { bills: lastUsed !== undefined }, facts: { lastUsed } };
   },
   // The model has no `enabled` for stock: a declared range is in service. A range that bills were
   // issued from and that the stack no longer declares is disabled (the product's own flag).

@@ -35,6 +35,8 @@ export interface LiveObject {
   id: string;
   fields: Fields;
   usage: Usage;
+  /** Facts that change all day long (the last bill number used): checked, but not part of the hash. */
+  facts?: { lastUsed?: string };
 }
 
 export interface Declared {
