@@ -282,6 +282,33 @@ describe("database source", () => {
     await expectConverged(shrink);
   });
 
+  it("moves an empty tablespace by replacing it, and refuses to move one holding partitions", async () => {
+    const spare = edit(db.env, (e) => {
+      e.tablespaces!.push({ name: "ebill_spare", year: 2030, location: "/var/lib/ebill/spare-a" });
+    });
+    await applyAll(spare);
+    const moved = edit(spare, (e) => {
+      e.tablespaces!.find((t) => t.name === "ebill_spare")!.location = "/var/lib/ebill/spare-b";
+    });
+    const plan = await databaseSource.plan(moved);
+    expect(brief(plan.changes)).toEqual(["replace tablespaces ebill_spare !"]);
+    await databaseSource.apply(moved, plan.changes, { allowDestroy: true, expectedLiveHash: plan.liveHash });
+    expect(
+      (
+        await rows("SELECT pg_tablespace_location(oid) AS l FROM pg_tablespace WHERE spcname = 'ebill_spare'")
+      )[0].l,
+    ).toMatch(/\/tablespaces\/var\/lib\/ebill\/spare-b$/);
+    await expectConverged(moved);
+
+    const busy = edit(db.env, (e) => {
+      e.tablespaces![0]!.location = "/var/lib/ebill/elsewhere";
+    });
+    const plan2 = await databaseSource.plan(busy);
+    await expect(
+      databaseSource.apply(busy, plan2.changes, { allowDestroy: true, expectedLiveHash: plan2.liveHash }),
+    ).rejects.toThrow(/tablespace ebill_2026 holds partition bill_2026, partition bill_detail_2026/);
+  });
+
   it("leaves kinds the stack does not declare alone, and owns declared kinds whole", async () => {
     await sql.query("INSERT INTO ebill.payment_channel (code, name, kind) VALUES ('99', '其他', 'other')");
     await sql.query("INSERT INTO ebill.role (code, name) VALUES ('handmade', '手工')");
