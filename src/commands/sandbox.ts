@@ -53,7 +53,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
   sandbox
     .command("reset")
     .description(
-      "stop it, delete .sandbox/ (data and generated secrets) and start a fresh, freshly seeded one",
+      "stop it, delete its database (.sandbox/data, .sandbox/tablespaces) and start a fresh, freshly seeded one; secrets are kept",
     )
     .action(async () => {
       await sandboxReset(say);

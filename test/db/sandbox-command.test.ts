@@ -75,6 +75,15 @@ describe("ebill-ops sandbox", () => {
     // The whole stack's plan: with the namespace hosts up, Ansible's check mode takes its time.
   }, 180_000);
 
+  it("reset gives a fresh seeded database and keeps the generated secrets", async () => {
+    const secrets = path.join(env.EBILL_SANDBOX_DIR!, "secrets.env");
+    const before = await readFile(secrets, "utf8");
+    const reset = await cli("sandbox", "reset");
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toMatch(/seeded 3,500 issued bills/);
+    expect(await readFile(secrets, "utf8")).toBe(before);
+  });
+
   it("stops on down and reports stopped with exit 3", async () => {
     const down = await cli("sandbox", "down");
     expect(down.stdout).toMatch(/stopped/);
