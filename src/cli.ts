@@ -22,7 +22,22 @@ export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-const COMMANDS: CommandModule[] = [validate, inventory, generate, gitops, rollback, rollover, plan, apply, drift, history, sandbox, ansible, patch, sandboxHosts];
+const COMMANDS: CommandModule[] = [
+  validate,
+  inventory,
+  generate,
+  gitops,
+  rollback,
+  rollover,
+  plan,
+  apply,
+  drift,
+  history,
+  sandbox,
+  ansible,
+  patch,
+  sandboxHosts,
+];
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
