@@ -4,7 +4,7 @@
  * the drift report and the open issues, so it is tested here and the workflow only carries out the
  * printed action with the GitHub API.
  */
-import { createHash } from "node:crypto";
+import { sha256 } from "../canonical.ts";
 import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
 import type { Plan } from "../plan/types.ts";
 import { COMMENT_BUDGET } from "./comment.ts";
@@ -67,7 +67,7 @@ export function fingerprint(report: DriftReport): string {
     .map((d) => JSON.stringify([d.kind, d.id, d.state, d.fields.map((f) => [f.field, f.declared, f.live])]))
     .sort()
     .join("\n");
-  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+  return sha256(canonical).slice(0, 16);
 }
 
 function fingerprintOf(body: string | null | undefined, stack: string): string | null {

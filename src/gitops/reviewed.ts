@@ -9,6 +9,7 @@
  * what would be changed (kind, id, action, before, after, destructive) refuses exactly when the
  * apply would do something nobody reviewed.
  */
+import { canonicalJson } from "../canonical.ts";
 import type { Change, Plan } from "../plan/types.ts";
 
 export interface Comparison {
@@ -22,16 +23,8 @@ function key(c: Change): string {
   return `${c.action} ${c.kind} ${c.id}`;
 }
 
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
 function essence(c: Change): string {
-  return canonical({ before: c.before, after: c.after, destructive: c.destructive });
+  return canonicalJson({ before: c.before, after: c.after, destructive: c.destructive });
 }
 
 export function compareWithReviewed(reviewed: Plan, current: Plan): Comparison {

@@ -3,25 +3,12 @@
  * into one Plan, and applies a plan source by source under each source's own lock, leaving an
  * audit record whether it worked or not.
  */
-import { createHash } from "node:crypto";
+import { canonicalJson, sha256 } from "../canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { type Change, type Plan, type PlanSource, PLAN_VERSION, summarize } from "./types.ts";
 import { applyGate } from "./windows.ts";
 
 export type Notice = (message: string) => void;
-
-/** Keys sorted at every level, so equal plans hash equally whoever wrote them. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
-
-export function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
-}
 
 /** The plan's liveHash: one hash over every source's hash, in name order. */
 export function combineHashes(sourceHashes: Record<string, string>): string {
