@@ -22,21 +22,22 @@ export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
+// In the order an engineer meets them: the change flow, the sandbox, hosts, year end, CI steps.
 const COMMANDS: CommandModule[] = [
   validate,
-  inventory,
-  generate,
-  gitops,
-  rollback,
-  rollover,
   plan,
   apply,
   drift,
   history,
+  rollback,
   sandbox,
+  sandboxHosts,
+  inventory,
   ansible,
   patch,
-  sandboxHosts,
+  rollover,
+  gitops,
+  generate,
 ];
 
 export async function main(argv: string[]): Promise<number> {
