@@ -23,6 +23,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         tag: "sbx",
         hosts: managedHosts(env).map((h) => ({ name: h.name, address: h.address })),
         user: managedHosts(env)[0]?.ssh.user,
+        signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
         log: (line) => process.stderr.write(`${line}\n`),
       });
       process.stdout.write(

@@ -23,7 +23,7 @@ export const ROLE_KINDS: Record<string, string> = {
 /** Roles whose failures are findings to report, not errors that stop the plan. */
 const PROBE_ROLES = new Set(["signature_probe"]);
 
-/** Text diffs longer than this show only the lines that change. */
+/** A new file up to this many lines is shown whole; otherwise (and for every edit) only the lines that change. */
 const WHOLE_TEXT_LINES = 40;
 
 export interface AnsibleJson {
@@ -162,6 +162,14 @@ function minus(a: string[], b: string[]): string[] {
   });
 }
 
+/** A replaced file can differ in hundreds of lines; a plan shows the first ones and a count. */
+const MAX_LINES = 20;
+function capped(list: string[]): string[] {
+  return list.length <= MAX_LINES
+    ? list
+    : [...list.slice(0, MAX_LINES), `… ${list.length - MAX_LINES} more lines`];
+}
+
 /** before/after fields from the diff; action create when the thing did not exist. */
 export function describe(r: TaskResult): { action: Action; before: Fields | null; after: Fields | null } {
   if (r._ansible_no_log || r.censored) {
@@ -177,12 +185,12 @@ export function describe(r: TaskResult): { action: Action; before: Fields | null
       if (b === "" && a !== "") created = true;
       const bl = lines(b);
       const al = lines(a);
-      if (bl.length <= WHOLE_TEXT_LINES && al.length <= WHOLE_TEXT_LINES) {
+      if (b === "" && al.length <= WHOLE_TEXT_LINES) {
         before.content = b;
         after.content = a;
       } else {
-        before.lines = [...((before.lines as string[]) ?? []), ...minus(bl, al)];
-        after.lines = [...((after.lines as string[]) ?? []), ...minus(al, bl)];
+        before.lines = capped([...((before.lines as string[]) ?? []), ...minus(bl, al)]);
+        after.lines = capped([...((after.lines as string[]) ?? []), ...minus(al, bl)]);
       }
     } else {
       const b = d.before ?? {};

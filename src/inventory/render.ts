@@ -23,8 +23,8 @@ export function renderInventory(env: Environment): InventoryFiles {
     const members = env.hosts.filter((h) => h.roles.includes(role));
     if (members.length > 0) children[groupName(role)] = { hosts: Object.fromEntries(members.map((h) => [h.name, null])) };
   }
-  // Hosts Ansible configures: all but signature-server appliances, which are only probed.
-  const managed = env.hosts.filter((h) => h.roles.some((r) => r !== "signature"));
+  // Hosts Ansible configures: all but signature-server appliances (only probed) and Windows PCs.
+  const managed = env.hosts.filter((h) => h.os !== "windows" && h.roles.some((r) => r !== "signature"));
   if (managed.length > 0) children.managed = { hosts: Object.fromEntries(managed.map((h) => [h.name, null])) };
   const hosts = Object.fromEntries(
     env.hosts.map((h) => [

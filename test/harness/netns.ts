@@ -51,6 +51,11 @@ export interface HostsUpOptions {
   tag: string;
   /** The operations account Ansible logs in as (the stack's `ssh.user`). */
   user?: string;
+  /**
+   * Stand-ins for signature-server appliances: a TLS listener (`openssl s_server`, self-signed
+   * certificate valid `days`) on the named host, so the signature probe has something real to probe.
+   */
+  signatureServers?: { host: string; port: number; days?: number }[];
   log?: (line: string) => void;
 }
 
@@ -184,6 +189,11 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
       save();
     }
 
+    for (const sig of options.signatureServers ?? []) {
+      const host = state.hosts.find((h) => h.name === sig.host);
+      if (!host) throw new Error(`signature server host ${sig.host} is not among the test hosts`);
+      startSignatureServer(host, sig.port, sig.days ?? 365);
+    }
     writeFileSync(state.knownHostsFile, state.hosts.map((h) => `${h.address} ${h.hostKey}\n`).join(""));
     save();
     for (const host of state.hosts) await waitForSsh(state, host);
@@ -266,6 +276,54 @@ function startSshd(namespace: string, root: string, name: string): void {
     { detached: true, stdio: ["ignore", "ignore", "ignore"] },
   );
   child.unref();
+}
+
+function startSignatureServer(host: TestHost, port: number, days: number): void {
+  run("chroot", [
+    host.root,
+    "openssl",
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    String(days),
+    "-subj",
+    `/CN=${host.name} signature server (test stand-in)`,
+    "-keyout",
+    "/etc/ssl/private/signature-stand-in.key",
+    "-out",
+    "/etc/ssl/certs/signature-stand-in.crt",
+  ]);
+  const script = [
+    "set -e",
+    `mount -t proc proc ${host.root}/proc`,
+    `mount --rbind /dev ${host.root}/dev`,
+    `exec chroot ${host.root} openssl s_server -quiet -www -accept ${port} -cert /etc/ssl/certs/signature-stand-in.crt -key /etc/ssl/private/signature-stand-in.key`,
+  ].join("\n");
+  spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      host.namespace,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--fork",
+      "sh",
+      "-c",
+      script,
+    ],
+    {
+      detached: true,
+      stdio: "ignore",
+    },
+  ).unref();
 }
 
 async function waitForSsh(state: HostsState, host: TestHost): Promise<void> {

@@ -67,6 +67,7 @@ export async function startTestHosts(
       hosts: env.hosts
         .filter((h) => h.roles.some((r) => r !== "signature"))
         .map((h) => ({ name: h.name, address: h.address })),
+      signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
       log: (line) => console.log(line),
     });
     return { state, env, dir, cleanup };

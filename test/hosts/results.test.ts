@@ -39,8 +39,8 @@ describe("interpret", () => {
         id: "app1/opt/ebill/conf/application.properties",
         action: "update",
         destructive: false,
-        before: { content: "a=1\n" },
-        after: { content: "a=2\n" },
+        before: { lines: ["a=1"] },
+        after: { lines: ["a=2"] },
         note: "Write the application configuration",
       },
     ]);
