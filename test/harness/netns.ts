@@ -13,7 +13,8 @@
  * `hostsDown(stateDir)` can always clean up, also after a crash, and can be run again.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureRootfs } from "./netns-rootfs.ts";
 
@@ -40,6 +41,8 @@ export interface HostsState {
   user: string;
   serviceManager: "script";
   hosts: TestHost[];
+  /** The process that made the hosts; a sweep removes hosts whose maker is gone. */
+  ownerPid: number;
   /** Everything to undo, in order; kept even when `up` fails half way. */
   cleanup: { namespaces: string[]; mounts: string[]; dirs: string[] };
 }
@@ -114,6 +117,7 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
     user,
     serviceManager: "script",
     hosts: [],
+    ownerPid: process.pid,
     cleanup: { namespaces: [], mounts: [], dirs: [] },
   };
   const save = () => writeFileSync(stateFile(stateDir), JSON.stringify(state, null, 2) + "\n");
@@ -452,4 +456,31 @@ function isMounted(dir: string): boolean {
   return readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .some((line) => line.split(" ")[4] === dir);
+}
+
+/**
+ * Removes test hosts left behind by killed test runs: every `<tmpdir>/<prefix>*` state whose
+ * owner process is gone. Run at the start of each host test file, and by hand with
+ * `npx tsx test/harness/netns-cleanup.ts`.
+ */
+export function sweepStaleHosts(prefix = "ebill-hosts-test-", parent = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const entry of readdirSync(parent).filter((e) => e.startsWith(prefix))) {
+    const dir = path.join(parent, entry);
+    const state = readState(dir);
+    if (state && state.ownerPid && pidAlive(state.ownerPid)) continue;
+    if (state) hostsDown(dir);
+    rmSync(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
-import { cannotMakeHosts, hostsDown, hostsUp, type HostsState } from "../harness/netns.ts";
+import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
 
 export const TEST_SECRETS = {
   FISCAL_APP_KEY: "test-fiscal-key-7f3a91c2",
@@ -46,6 +46,7 @@ export async function startTestHosts(
   subnet: string,
   tag: string,
 ): Promise<TestHostsContext> {
+  for (const stale of sweepStaleHosts()) console.log(`removed test hosts left by a killed run: ${stale}`);
   const dir = mkdtempSync(path.join(tmpdir(), "ebill-hosts-test-"));
   env.hosts = env.hosts.map((h, i) => ({ ...h, address: `${subnet}.${11 + i}` }));
   const saved = { ...process.env };
