@@ -1,9 +1,8 @@
-import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { renderPlanText } from "../output/text.ts";
-import { actor, gitCommit, openStack, readSavedPlan, scrubbed } from "../plan/context.ts";
-import { applyPlan, count, makePlan } from "../plan/planner.ts";
-import { AUDIT, SOURCES } from "../plan/sources.ts";
+import { applyShownPlan, confirm, gitCommit, openStack, readSavedPlan, scrubbed } from "../plan/context.ts";
+import { count, makePlan } from "../plan/planner.ts";
+import { SOURCES } from "../plan/sources.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../time.ts";
 
@@ -67,15 +66,11 @@ export function register(program: Command, setExit: (code: number) => void): voi
             return;
           }
         }
-        const record = await applyPlan(ctx.env, plan, SOURCES, {
-          allowDestroy: Boolean(options.allowDestroy),
+        const record = await applyShownPlan(ctx, plan, {
+          allowDestroy: options.allowDestroy,
           emergency: options.emergency,
-          progress: (line) => ctx.out(line + "\n"),
           commit: gitCommit(ctx.file),
-          actor: actor(),
           at,
-          writeAudit: AUDIT.write,
-          redact: ctx.redact,
         });
         ctx.out(
           `Applied ${count(plan.changes.length, "change")} to stack ${ctx.env.name}` +
@@ -84,13 +79,4 @@ export function register(program: Command, setExit: (code: number) => void): voi
         setExit(0);
       });
     });
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }

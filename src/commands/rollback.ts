@@ -8,13 +8,12 @@
  * drift check reports the difference until a `git revert` is merged (docs/gitops.md explains both
  * routes; the revert is the normal one, this command is for when the pipeline itself cannot run).
  */
-import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { materialiseStack } from "../gitops/materialise.ts";
 import { renderPlanText } from "../output/text.ts";
-import { actor, openStack, scrubbed } from "../plan/context.ts";
-import { applyPlan, count, makePlan } from "../plan/planner.ts";
-import { AUDIT, SOURCES } from "../plan/sources.ts";
+import { applyShownPlan, confirm, openStack, scrubbed } from "../plan/context.ts";
+import { count, makePlan } from "../plan/planner.ts";
+import { SOURCES } from "../plan/sources.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../time.ts";
 
@@ -88,16 +87,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
               return;
             }
           }
-          const record = await applyPlan(ctx.env, plan, SOURCES, {
-            allowDestroy: Boolean(options.allowDestroy),
+          const record = await applyShownPlan(ctx, plan, {
+            allowDestroy: options.allowDestroy,
             emergency: options.emergency,
-            progress: (line) => ctx.out(line + "\n"),
             // The audit names the commit whose declaration was applied.
             commit: commit.sha,
-            actor: actor(),
             at: when,
-            writeAudit: AUDIT.write,
-            redact: ctx.redact,
           });
           ctx.out(
             `Rolled back stack ${ctx.env.name} to ${commit.sha.slice(0, 12)}: ${count(plan.changes.length, "change")} applied (plan ${record.planHash.slice(0, 12)}).\n` +
@@ -109,13 +104,4 @@ export function register(program: Command, setExit: (code: number) => void): voi
         await at.dispose();
       }
     });
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }

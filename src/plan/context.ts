@@ -3,6 +3,7 @@
  * everything printed, where output goes, and who/what an apply is recorded as.
  */
 import { execFileSync } from "node:child_process";
+import { createInterface } from "node:readline/promises";
 import { readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
@@ -14,6 +15,8 @@ import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
 import { redactDeep, redactText, secretValues } from "../output/redact.ts";
 import { now } from "../time.ts";
 import { type Plan, PLAN_VERSION } from "./types.ts";
+import { type AuditRecord, applyPlan } from "./planner.ts";
+import { AUDIT, SOURCES } from "./sources.ts";
 
 export interface StackContext {
   /** The stack file as given to the user (relative to the working directory when inside it). */
@@ -131,4 +134,32 @@ export async function scrubbed<T>(ctx: Pick<StackContext, "secrets">, body: () =
     if (error instanceof Error) error.message = redactText(error.message, ctx.secrets);
     throw error;
   }
+}
+
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+export async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Applies a shown plan through every source, with progress lines and the audit (apply and rollback). */
+export function applyShownPlan(
+  ctx: StackContext,
+  plan: Plan,
+  options: { allowDestroy?: boolean; emergency?: string; commit: string | null; at: Date },
+): Promise<AuditRecord> {
+  return applyPlan(ctx.env, plan, SOURCES, {
+    allowDestroy: Boolean(options.allowDestroy),
+    emergency: options.emergency,
+    progress: (line) => ctx.out(line + "\n"),
+    commit: options.commit,
+    actor: actor(),
+    at: options.at,
+    writeAudit: AUDIT.write,
+    redact: ctx.redact,
+  });
 }
