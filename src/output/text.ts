@@ -11,18 +11,49 @@ import {
   SYMBOL,
 } from "./format.ts";
 
+/**
+ * A file's text (a multi-line string, or the `lines` a host change adds or removes) is shown as
+ * indented -/+ lines, the way a reviewer reads a diff, not squeezed onto one line.
+ */
+function textBlock(field: string, value: unknown): string[] | null {
+  if (typeof value === "string" && value.includes("\n")) return value.replace(/\n$/, "").split("\n");
+  if (field === "lines" && Array.isArray(value) && value.every((v) => typeof v === "string")) return value;
+  return null;
+}
+
+function blockLines(field: string, before: unknown, after: unknown, paint: Paint): string[] | null {
+  const removed = before === undefined || before === null ? [] : textBlock(field, before);
+  const added = after === undefined || after === null ? [] : textBlock(field, after);
+  if (!removed || !added || removed.length + added.length === 0) return null;
+  return [
+    `      ${field}:`,
+    ...removed.map((l) => `        ${paint.red("- " + l)}`),
+    ...added.map((l) => `        ${paint.green("+ " + l)}`),
+  ];
+}
+
 /** The lines of one change: a header line, then changed fields for an update or replace. */
 export function changeLines(change: Change, paint: Paint = PLAIN): string[] {
   const color = paintFor(change.action, paint);
   const marker = change.destructive ? " " + paint.red(paint.bold("(destructive)")) : "";
   const head = `${color(SYMBOL[change.action].padEnd(3))} ${change.kind} ${paint.bold(change.id)}${marker}`;
   const lines: string[] = [];
-  if (change.action === "create") lines.push(`${head}  ${paint.dim(inlineFields(change.after, change.id))}`);
-  else if (change.action === "delete") lines.push(head);
+  if (change.action === "create") {
+    const after = change.after ?? {};
+    const blocks = Object.keys(after).filter((k) => textBlock(k, after[k]));
+    const rest = Object.fromEntries(Object.entries(after).filter(([k]) => !blocks.includes(k)));
+    const fields = inlineFields(rest, change.id);
+    lines.push(fields ? `${head}  ${paint.dim(fields)}` : head);
+    for (const k of blocks) lines.push(...blockLines(k, undefined, after[k], paint)!);
+  } else if (change.action === "delete") lines.push(head);
   else {
     lines.push(head);
     for (const f of changedFields(change))
-      lines.push(`      ${f.field}: ${formatValue(f.before)} -> ${color(formatValue(f.after))}`);
+      lines.push(
+        ...(blockLines(f.field, f.before, f.after, paint) ?? [
+          `      ${f.field}: ${formatValue(f.before)} -> ${color(formatValue(f.after))}`,
+        ]),
+      );
   }
   if (change.note) lines.push(`      ${paint.dim(`note: ${change.note}`)}`);
   return lines;

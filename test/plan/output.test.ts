@@ -47,6 +47,33 @@ const extra: Change = {
 };
 
 describe("text plan", () => {
+  it("shows a host file's text as indented -/+ lines, not on one line", () => {
+    const newFile: Change = {
+      kind: "host.baseline",
+      id: "sbx-app/etc/ssh/sshd_config.d/50-ebill-hardening.conf",
+      action: "create",
+      destructive: false,
+      before: null,
+      after: { content: "# Ansible managed\nPermitRootLogin no\n" },
+      source: "hosts",
+    };
+    const edit: Change = {
+      kind: "host.baseline",
+      id: "sbx-app/etc/login.defs",
+      action: "update",
+      destructive: false,
+      before: { lines: ["PASS_MAX_DAYS\t99999"] },
+      after: { lines: ["PASS_MAX_DAYS\t90"] },
+      source: "hosts",
+    };
+    const text = renderPlanText(plan([newFile, edit]));
+    expect(text).toContain(
+      "+   host.baseline sbx-app/etc/ssh/sshd_config.d/50-ebill-hardening.conf\n" +
+        "        content:\n          + # Ansible managed\n          + PermitRootLogin no\n",
+    );
+    expect(text).toContain("      lines:\n          - PASS_MAX_DAYS\t99999\n          + PASS_MAX_DAYS\t90\n");
+  });
+
   it("marks create, update with before -> after, delete, and destructive", () => {
     const text = renderPlanText(plan([create, rename, extra]));
     expect(text).toContain("1 to create, 1 to update, 1 to delete, 0 to replace");
