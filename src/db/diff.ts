@@ -141,7 +141,12 @@ export function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject 
   return `refused: bill number ${lastUsed} of this range was already issued; the range cannot end at ${String(after.last)}`;
 }
 
-function changeOf(kind: DatabaseKind, declared: Declared, live: LiveObject | undefined): Change | null {
+/** The change that brings one live object (or none) to its declared fields; null when they match. */
+export function changeOf(
+  kind: DatabaseKind,
+  declared: Declared,
+  live: LiveObject | undefined,
+): Change | null {
   if (!live)
     return {
       kind,
@@ -188,12 +193,32 @@ function changeOf(kind: DatabaseKind, declared: Declared, live: LiveObject | und
   return change;
 }
 
-export function planChanges(env: Environment, live: LiveState): Change[] {
+function indexOf(env: Environment, live: LiveState): Index {
   const index: Index = { declared: {}, live };
   for (const kind of DATABASE_KINDS) {
     const declared = providerOf(kind).declared(env);
     if (declared) index.declared[kind] = new Map(declared.map((d) => [d.id, d]));
   }
+  return index;
+}
+
+/**
+ * What planChanges does with ONE live object once `env` stops declaring it (disable when in use,
+ * never drop data, ...); null when it is not live or needs nothing. For callers that manage objects
+ * one at a time (the Pulumi dynamic provider's delete).
+ */
+export function removalOf(env: Environment, live: LiveState, kind: DatabaseKind, id: string): Change | null {
+  const object = live[kind].find((o) => o.id === id);
+  if (!object) return null;
+  const index = indexOf(env, live);
+  const declared = new Map(index.declared[kind] ?? []);
+  declared.delete(id);
+  index.declared[kind] = declared;
+  return removal(index, kind, object);
+}
+
+export function planChanges(env: Environment, live: LiveState): Change[] {
+  const index = indexOf(env, live);
   const forward: Change[] = [];
   const backward: Change[][] = [];
   for (const kind of DATABASE_KINDS) {

@@ -1,0 +1,197 @@
+/**
+ * What the dynamic provider does, loaded at run time inside Pulumi's provider process (see
+ * provider.ts for why it is loaded and not captured). Every operation delegates to the runner's
+ * code in src/db/: the providers' `read`, the planner's `changeOf` / `removalOf` and the apply
+ * (`applyDatabase`: advisory lock, one transaction, the never-do checks). Nothing here writes SQL.
+ *
+ * Connection details come from the stack loaded here at run time (the password is resolved from
+ * the environment or .secrets.env by `connect`); resource inputs and outputs carry only the stack
+ * reference.
+ */
+import { loadValidStack } from "../config/load.ts";
+import { connect } from "../db/connect.ts";
+import { changeOf, removalOf } from "../db/diff.ts";
+import { schemaExists } from "../db/live.ts";
+import { providerOf } from "../db/providers/index.ts";
+import type { LiveObject, Usage } from "../db/providers/types.ts";
+import { readSnapshot, applyDatabase } from "../db/source.ts";
+import { schemaOf } from "../db/reference-schema.ts";
+import type { DatabaseKind, Environment } from "../model/environment.ts";
+import type { Change, Fields } from "../plan/types.ts";
+import type { ObjectInputs } from "./objects.ts";
+
+/** What Pulumi keeps in its state for an object: the inputs and what uses the row live. */
+export interface ObjectOutputs extends ObjectInputs {
+  usage: Usage;
+}
+
+export interface DiffResult {
+  changes: boolean;
+  replaces?: string[];
+  deleteBeforeReplace?: boolean;
+}
+
+/** The Pulumi ID of an object: `<kind>/<id>` (an id may itself hold '/', e.g. his/place/001). */
+export function pulumiId(kind: DatabaseKind, objectId: string): string {
+  return `${kind}/${objectId}`;
+}
+
+// Pulumi runs resource operations in parallel; the runner's apply takes the stack's advisory lock
+// WITHOUT waiting (a second writer must fail loudly). Operations of this process therefore go one
+// at a time, so they never trip over each other's lock, while another writer still fails fast.
+let queue: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+  const run = queue.then(fn, fn);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+const stacks = new Map<string, Promise<Environment>>();
+function stackOf(ref: string): Promise<Environment> {
+  let env = stacks.get(ref);
+  if (!env) {
+    env = loadValidStack(ref).then((loaded) => loaded.env);
+    env.catch(() => stacks.delete(ref));
+    stacks.set(ref, env);
+  }
+  return env;
+}
+
+/** Only the keys we own: Pulumi adds `__provider` to what it hands back. */
+function inputsOf(props: ObjectInputs): ObjectInputs {
+  return { stack: props.stack, kind: props.kind, objectId: props.objectId, fields: props.fields };
+}
+
+function outputsOf(inputs: ObjectInputs, live: LiveObject): ObjectOutputs {
+  return { ...inputsOf(inputs), fields: live.fields, usage: live.usage };
+}
+
+async function withDatabase<T>(
+  stack: string,
+  fn: (db: Awaited<ReturnType<typeof connect>>, env: Environment) => Promise<T>,
+): Promise<T> {
+  const env = await stackOf(stack);
+  const db = await connect(env);
+  try {
+    const schema = schemaOf(env);
+    if (!(await schemaExists(db, schema)))
+      throw new Error(
+        `the database of stack ${env.name} has no e-bill schema '${schema}': check database.schema in the stack`,
+      );
+    return await fn(db, env);
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
+async function readOne(
+  db: Parameters<typeof readSnapshot>[0],
+  env: Environment,
+  kind: DatabaseKind,
+  objectId: string,
+): Promise<LiveObject | undefined> {
+  const objects = await providerOf(kind).read(db, { env, schema: schemaOf(env) });
+  return objects.find((o) => o.id === objectId);
+}
+
+/**
+ * Applies one object's change with the runner's apply. A Pulumi delete or replace has been
+ * previewed and confirmed, which is what --allow-destroy says to the runner; what is never done
+ * (dropping data, deleting a row issued bills use, cutting a used stock range) is still refused
+ * inside the apply transaction, whatever Pulumi asked.
+ */
+async function converge(
+  inputs: ObjectInputs,
+  change: (env: Environment, live: Awaited<ReturnType<typeof readSnapshot>>) => Change | null,
+): Promise<LiveObject | undefined> {
+  return withDatabase(inputs.stack, async (db, env) => {
+    const planned = change(env, await readSnapshot(db, env));
+    if (planned) await applyDatabase(db, env, [planned], { allowDestroy: true });
+    return readOne(db, env, inputs.kind, inputs.objectId);
+  });
+}
+
+function declared(inputs: ObjectInputs) {
+  return (_env: Environment, live: Awaited<ReturnType<typeof readSnapshot>>) =>
+    changeOf(
+      inputs.kind,
+      { id: inputs.objectId, fields: inputs.fields },
+      live[inputs.kind].find((o) => o.id === inputs.objectId),
+    );
+}
+
+function missingAfterWrite(inputs: ObjectInputs): Error {
+  return new Error(`${inputs.kind} ${inputs.objectId} is not in the database after writing it`);
+}
+
+export function create(props: ObjectInputs): Promise<{ id: string; outs: ObjectOutputs }> {
+  const inputs = inputsOf(props);
+  return oneAtATime(async () => {
+    // An object that already exists (a hospital's database before its first `pulumi up`) is
+    // adopted: brought to the declared fields, exactly as the runner would update it.
+    const live = await converge(inputs, declared(inputs));
+    if (!live) throw missingAfterWrite(inputs);
+    return { id: pulumiId(inputs.kind, inputs.objectId), outs: outputsOf(inputs, live) };
+  });
+}
+
+export function update(
+  _id: string,
+  _olds: ObjectOutputs,
+  news: ObjectInputs,
+): Promise<{ outs: ObjectOutputs }> {
+  const inputs = inputsOf(news);
+  return oneAtATime(async () => {
+    const live = await converge(inputs, declared(inputs));
+    if (!live) throw missingAfterWrite(inputs);
+    return { outs: outputsOf(inputs, live) };
+  });
+}
+
+/** Removes the object as the runner removes what a stack stops declaring: disabled when in use. */
+export function remove(_id: string, props: ObjectOutputs): Promise<void> {
+  const inputs = inputsOf(props);
+  return oneAtATime(async () => {
+    await converge(inputs, (env, live) => removalOf(env, live, inputs.kind, inputs.objectId));
+  });
+}
+
+/** The live row, as it is now (what makes `pulumi refresh` honest); empty when it is gone. */
+export function read(
+  id: string,
+  props: ObjectOutputs | undefined,
+): Promise<{ id?: string; props?: ObjectOutputs; inputs?: ObjectInputs }> {
+  if (!props?.stack || !props.kind || props.objectId === undefined)
+    throw new Error(
+      `cannot read ${id}: the resource has no stack/kind/objectId (pulumi import is not supported; declare the object in the stack instead)`,
+    );
+  const inputs = inputsOf(props);
+  return oneAtATime(async () => {
+    const live = await withDatabase(inputs.stack, (db, env) =>
+      readOne(db, env, inputs.kind, inputs.objectId),
+    );
+    if (!live) return {};
+    const outs = outputsOf(inputs, live);
+    return { id, props: outs, inputs: inputsOf(outs) };
+  });
+}
+
+/**
+ * Pulumi's diff: the state Pulumi holds (after a refresh: the live row) against the declared
+ * inputs, with the planner's own comparison. A tablespace that moves is a replace (dropped, then
+ * created at the new place, same name: delete first); the rest is an update in place.
+ */
+export function diff(olds: ObjectOutputs, news: ObjectInputs): DiffResult {
+  if (olds.kind !== news.kind || olds.objectId !== news.objectId)
+    return { changes: true, replaces: olds.kind !== news.kind ? ["kind"] : ["objectId"] };
+  const change = changeOf(
+    news.kind,
+    { id: news.objectId, fields: news.fields },
+    { id: olds.objectId, fields: olds.fields as Fields, usage: olds.usage ?? {} },
+  );
+  // A different stack reference (a file renamed or given as a path) is an update, never a
+  // replace: a replace would create in one and delete in the other, possibly the same database.
+  if (!change) return { changes: olds.stack !== news.stack };
+  if (change.action === "replace") return { changes: true, replaces: ["fields"], deleteBeforeReplace: true };
+  return { changes: true };
+}

@@ -1,0 +1,110 @@
+/**
+ * The Pulumi program under the engine's mocks (no CLI): for the sandbox stack it declares exactly
+ * one resource per declared database object, with the runner's type, name and inputs, and no
+ * secret value anywhere in what goes to Pulumi (inputs, including the serialised provider).
+ */
+import { randomBytes } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { loadValidStack } from "../../src/config/load.ts";
+import type { Environment } from "../../src/model/environment.ts";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const registered: Registered[] = [];
+// Secret values the program must never see in inputs: set before the program is loaded.
+const secrets = {
+  EBILL_DB_PASSWORD: `db-${randomBytes(8).toString("hex")}`,
+  FISCAL_APP_KEY: `key-${randomBytes(8).toString("hex")}`,
+};
+let env: Environment;
+
+beforeAll(async () => {
+  Object.assign(process.env, secrets, { EBILL_OPS_STACK: "sandbox" });
+  pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        return { id: `${args.name}-id`, state: args.inputs };
+      },
+      call: (args) => args.inputs,
+    },
+    "ebill-ops",
+    "test",
+    false,
+  );
+  // The program, only now that the mocks are in place.
+  const program = await import("../../src/pulumi/index.ts");
+  await new Promise((resolve) => pulumi.all(program.database.objects.map((o) => o.urn)).apply(resolve));
+  env = (await loadValidStack("sandbox")).env;
+});
+
+/** The objects the sandbox stack declares, written out independently of the providers. */
+function expectedNames(e: Environment): string[] {
+  return [
+    ...(e.tablespaces ?? []).map((t) => `tablespaces/${t.name}`),
+    ...(e.partitions ?? []).map((p) => `partitions/${p.table}_${p.year}`),
+    ...(e.billTypes ?? []).map((t) => `billTypes/${t.code}`),
+    ...(e.printTemplates ?? []).map((t) => `printTemplates/${t.billCode}`),
+    ...(e.invoicingPoints ?? []).map((p) => `invoicingPoints/${p.code}`),
+    ...(e.paymentChannels ?? []).map((c) => `paymentChannels/${c.code}`),
+    ...(e.codeMappings ?? []).map((m) => `codeMappings/${m.system}/${m.kind}/${m.local}`),
+    ...(e.billStock ?? []).map((s) => `billStock/${s.billCode}/${s.batch}/${s.first}`),
+    ...(e.roles ?? []).map((r) => `roles/${r.code}`),
+    ...(e.operators ?? []).map((o) => `operators/${o.account}`),
+  ];
+}
+
+const objects = () => registered.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+
+describe("the Pulumi program on the sandbox stack", () => {
+  it("declares exactly one resource per declared database object, in one component", () => {
+    const names = expectedNames(env);
+    expect(names.length).toBeGreaterThan(20);
+    // Registration completes out of order (it is asynchronous): compare as sets, and count.
+    expect(
+      objects()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([...names].sort());
+    expect(registered.filter((r) => r.type === "ebill-ops:index:Database").map((r) => r.name)).toEqual([
+      "sandbox",
+    ]);
+    expect(registered).toHaveLength(names.length + 1);
+  });
+
+  it("types each resource by its kind", () => {
+    for (const r of objects()) expect(r.type).toBe(`pulumi-nodejs:dynamic/ebill-ops:${r.name.split("/")[0]}`);
+  });
+
+  it("gives each resource the stack reference, its id and the declared fields", () => {
+    const point = objects().find((r) => r.name === "invoicingPoints/001")!;
+    const declared = env.invoicingPoints!.find((p) => p.code === "001")!;
+    expect(point.inputs).toMatchObject({
+      stack: "sandbox",
+      kind: "invoicingPoints",
+      objectId: "001",
+      fields: {
+        code: "001",
+        name: declared.name,
+        enabled: declared.enabled,
+        billCodes: [...declared.billCodes].sort(),
+      },
+    });
+    const stock = objects().find((r) => r.name.startsWith("billStock/"))!;
+    expect(stock.inputs.fields).toMatchObject({ enabled: true });
+    expect(typeof stock.inputs.__provider).toBe("string");
+  });
+
+  it("puts no secret value anywhere in the inputs, the serialised provider included", () => {
+    const text = JSON.stringify(registered.map((r) => r.inputs));
+    for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+    // Not even the connection: the provider loads it from the stack at run time.
+    expect(text).not.toContain(String(env.database.port));
+    expect(text).not.toContain('"secret"');
+  });
+});
