@@ -6,35 +6,40 @@
  *
  * Pulumi serialises a dynamic provider (`runtime.serializeFunction`) and evaluates the text in its
  * own provider process: plain Node, CommonJS, no tsx, no access to this module's imports. So the
- * provider captures nothing but two strings (where operations.ts and tsx's loader are) and loads
+ * provider captures nothing but two strings (where operations.ts and tsx's API are) and loads
  * the real code there at first use, through tsx, once per process. Capturing the imported
  * modules instead would serialise the database code (and whatever it holds) into Pulumi's state.
  */
+import { fileURLToPath } from "node:url";
 import type * as pulumi from "@pulumi/pulumi";
 import type * as Operations from "./operations.ts";
 
 export const OPERATIONS_URL = new URL("./operations.ts", import.meta.url).href;
-/** tsx's ESM API, resolved here (its CommonJS build cannot register its loader from there). */
-export const TSX_API_URL = import.meta.resolve("tsx/esm/api");
+/**
+ * tsx's ESM API as a file, resolved here. Its CommonJS build cannot register tsx's loader, and the
+ * provider process has no `import()` to reach the ESM build (a literal `import()` is rewritten by
+ * test runners; `new Function("return import(x)")` has no loader inside them): it is `require`d,
+ * which Node 20.19+ does for ES modules.
+ */
+export const TSX_API_FILE = fileURLToPath(import.meta.resolve("tsx/esm/api"));
 
 type OperationsModule = typeof Operations;
 
 /**
- * Loads operations.ts once per process. Runs in Pulumi's provider process, so it refers only to
- * globals; `import()` goes through `new Function` because test runners rewrite a literal
- * `import()` into a helper that does not exist there.
+ * Loads operations.ts once per process (tsImport gives a fresh module graph per call, and the
+ * operations' one-at-a-time queue must be one). Runs in Pulumi's provider process, so it refers
+ * to nothing but its arguments and globals.
  */
-function loadOperations(operationsUrl: string, tsxApiUrl: string): Promise<OperationsModule> {
+function loadOperations(operationsUrl: string, tsxApiFile: string): Promise<OperationsModule> {
   const cache = globalThis as unknown as Record<symbol, Promise<OperationsModule> | undefined>;
   const key = Symbol.for(`ebill-ops.pulumi.operations ${operationsUrl}`);
   let loaded = cache[key];
   if (!loaded) {
-    const dynamicImport = new Function("url", "return import(url)") as (url: string) => Promise<unknown>;
-    loaded = (
-      dynamicImport(tsxApiUrl) as Promise<{ tsImport(url: string, parent: string): Promise<unknown> }>
-    )
-      .then((tsx) => tsx.tsImport(operationsUrl, operationsUrl))
-      .then((module) => module as OperationsModule);
+    const { createRequire } = process.getBuiltinModule("node:module");
+    const tsx = createRequire(tsxApiFile)(tsxApiFile) as {
+      tsImport(url: string, parent: string): Promise<OperationsModule>;
+    };
+    loaded = tsx.tsImport(operationsUrl, operationsUrl);
     loaded.catch(() => {
       cache[key] = undefined;
     });
@@ -45,23 +50,23 @@ function loadOperations(operationsUrl: string, tsxApiUrl: string): Promise<Opera
 
 export function databaseObjectProvider(
   operationsUrl: string = OPERATIONS_URL,
-  tsxApiUrl: string = TSX_API_URL,
+  tsxApiFile: string = TSX_API_FILE,
 ): pulumi.dynamic.ResourceProvider {
   return {
     async create(inputs) {
-      return (await loadOperations(operationsUrl, tsxApiUrl)).create(inputs);
+      return (await loadOperations(operationsUrl, tsxApiFile)).create(inputs);
     },
     async read(id, props) {
-      return (await loadOperations(operationsUrl, tsxApiUrl)).read(id, props);
+      return (await loadOperations(operationsUrl, tsxApiFile)).read(id, props);
     },
     async update(id, olds, news) {
-      return (await loadOperations(operationsUrl, tsxApiUrl)).update(id, olds, news);
+      return (await loadOperations(operationsUrl, tsxApiFile)).update(id, olds, news);
     },
     async delete(id, props) {
-      return (await loadOperations(operationsUrl, tsxApiUrl)).remove(id, props);
+      return (await loadOperations(operationsUrl, tsxApiFile)).remove(id, props);
     },
     async diff(_id, olds, news) {
-      return (await loadOperations(operationsUrl, tsxApiUrl)).diff(olds, news);
+      return (await loadOperations(operationsUrl, tsxApiFile)).diff(olds, news);
     },
   };
 }

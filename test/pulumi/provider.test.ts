@@ -1,0 +1,169 @@
+/**
+ * The dynamic provider against a real PostgreSQL with the sandbox seed (test/harness/postgres.ts):
+ * its create / read / update / delete / diff, called as Pulumi's provider process calls them, do
+ * what the runner does to the same rows. And the provider survives what Pulumi does to it first:
+ * `runtime.serializeFunction`, then evaluation in a plain Node process (no tsx, no vitest).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REPO_ROOT } from "../../src/config/load.ts";
+import type { ObjectInputs } from "../../src/pulumi/objects.ts";
+import { databaseObjectProvider } from "../../src/pulumi/provider.ts";
+import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+
+let db: SandboxDatabase;
+let sql: pg.Client;
+const provider = databaseObjectProvider();
+const previousPort = process.env.EBILL_SANDBOX_PG_PORT;
+
+beforeAll(async () => {
+  db = await startSandboxDatabase();
+  // The provider loads stack "sandbox" itself (as under Pulumi); its declared default port follows
+  // EBILL_SANDBOX_PG_PORT, so this points it at the test server. The password comes from
+  // EBILL_DB_PASSWORD, which the harness set.
+  process.env.EBILL_SANDBOX_PG_PORT = String(db.server.port);
+  sql = await db.client();
+});
+afterAll(async () => {
+  if (previousPort === undefined) delete process.env.EBILL_SANDBOX_PG_PORT;
+  else process.env.EBILL_SANDBOX_PG_PORT = previousPort;
+  await sql?.end();
+  await db?.stop();
+});
+
+const unionPay: ObjectInputs = {
+  stack: "sandbox",
+  kind: "paymentChannels",
+  objectId: "09",
+  fields: { code: "09", name: "银联", kind: "bank-card", enabled: true },
+};
+
+async function channelRow(code: string) {
+  const { rows } = await sql.query<{ name: string; enabled: boolean }>(
+    "SELECT name, enabled FROM ebill.payment_channel WHERE code = $1",
+    [code],
+  );
+  return rows[0];
+}
+
+describe("the dynamic provider on a real database", () => {
+  it("create writes the declared row, and read returns what was declared", async () => {
+    const created = await provider.create(unionPay);
+    expect(created.id).toBe("paymentChannels/09");
+    expect(created.outs).toEqual({ ...unionPay, usage: { bills: false } });
+    expect(await channelRow("09")).toEqual({ name: "银联", enabled: true });
+
+    const read = await provider.read!(created.id, created.outs);
+    expect(read.id).toBe("paymentChannels/09");
+    expect(read.props.fields).toEqual(unionPay.fields);
+  });
+
+  it("a hand edit shows in read and in diff; update puts the declared row back", async () => {
+    await sql.query("UPDATE ebill.payment_channel SET name = '手改' WHERE code = '09'");
+    const read = await provider.read!("paymentChannels/09", { ...unionPay, usage: {} });
+    expect(read.props.fields).toMatchObject({ name: "手改" });
+
+    expect(await provider.diff!("paymentChannels/09", read.props, unionPay)).toEqual({ changes: true });
+    const updated = await provider.update!("paymentChannels/09", read.props, unionPay);
+    expect(updated.outs.fields).toEqual(unionPay.fields);
+    expect(await channelRow("09")).toEqual({ name: "银联", enabled: true });
+    expect(await provider.diff!("paymentChannels/09", updated.outs, unionPay)).toEqual({ changes: false });
+  });
+
+  it("create adopts a row that already exists (a hospital's first pulumi up), as the runner updates it", async () => {
+    const cash = (await provider.read!("paymentChannels/02", { ...unionPay, objectId: "02" })).props;
+    const renamed = { ...unionPay, objectId: "02", fields: { ...cash.fields, name: "现金（窗口）" } };
+    const created = await provider.create(renamed);
+    expect(created.outs.fields).toEqual(renamed.fields);
+    expect((await channelRow("02"))!.name).toBe("现金（窗口）");
+  });
+
+  it("delete of an unused row deletes it, and read then says it is gone", async () => {
+    await provider.delete!("paymentChannels/09", { ...unionPay, usage: { bills: false } });
+    expect(await channelRow("09")).toBeUndefined();
+    expect(await provider.read!("paymentChannels/09", { ...unionPay, usage: {} })).toEqual({});
+  });
+
+  it("delete of a row issued bills use disables it instead", async () => {
+    const { rows } = await sql.query<{ code: string }>(
+      "SELECT DISTINCT channel_code AS code FROM ebill.bill ORDER BY 1 LIMIT 1",
+    );
+    const code = rows[0]!.code;
+    const state = (await provider.read!(`paymentChannels/${code}`, { ...unionPay, objectId: code })).props;
+    expect(state.usage).toEqual({ bills: true });
+
+    await provider.delete!(`paymentChannels/${code}`, state);
+    expect(await channelRow(code)).toMatchObject({ enabled: false });
+    const after = await provider.read!(`paymentChannels/${code}`, state);
+    expect(after.props.fields).toMatchObject({ enabled: false });
+  });
+
+  it("a partition holding bills is never dropped, whatever Pulumi asks", async () => {
+    const id = "partitions/bill_2026";
+    const state = (
+      await provider.read!(id, { stack: "sandbox", kind: "partitions", objectId: "bill_2026", fields: {} })
+    ).props;
+    expect(state.usage).toEqual({ holdsData: true });
+    await expect(provider.delete!(id, state)).rejects.toThrow(/bill_2026 holds bills.*never dropped/);
+    const { rows } = await sql.query("SELECT to_regclass('ebill.bill_2026') IS NOT NULL AS ok");
+    expect(rows[0].ok).toBe(true);
+  });
+
+  it("a tablespace that moves is a replace, deleted first (same name); other field changes update", async () => {
+    const olds = {
+      stack: "sandbox",
+      kind: "tablespaces",
+      objectId: "ebill_2026",
+      fields: { name: "ebill_2026", year: 2026, location: "/a" },
+      usage: {},
+    };
+    const moved = { ...olds, fields: { ...olds.fields, location: "/b" } };
+    expect(await provider.diff!("tablespaces/ebill_2026", olds, moved)).toEqual({
+      changes: true,
+      replaces: ["fields"],
+      deleteBeforeReplace: true,
+    });
+    const relabelled = { ...olds, fields: { ...olds.fields, year: 2027 } };
+    expect(await provider.diff!("tablespaces/ebill_2026", olds, relabelled)).toEqual({ changes: true });
+  });
+});
+
+describe("the provider as Pulumi ships it", () => {
+  it("serialises, and the serialised text reads the live row in a plain Node process", async () => {
+    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
+    expect(serialized.containsSecrets).toBe(false);
+    expect(serialized.text).not.toContain(process.env.EBILL_DB_PASSWORD!);
+    // Only strings are captured: no module of the tool is serialised into Pulumi's state.
+    expect(serialized.text.length).toBeLessThan(10_000);
+
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ebill-pulumi-provider-"));
+    try {
+      const file = path.join(dir, "provider.cjs");
+      await writeFile(file, serialized.text);
+      // What Pulumi's dynamic provider host does: require-from-string, then handler().
+      const host = `
+        const load = require("require-from-string");
+        const provider = load(require("fs").readFileSync(${JSON.stringify(file)}, "utf8")).handler();
+        provider.read("invoicingPoints/001", { stack: "sandbox", kind: "invoicingPoints", objectId: "001", fields: {} })
+          .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
+      const env = { ...process.env };
+      delete env.NODE_OPTIONS; // plain Node: nothing of vitest or tsx preloaded
+      const child = spawnSync(process.execPath, ["-e", host], { cwd: REPO_ROOT, env, encoding: "utf8" });
+      expect(child.stderr).toBe("");
+      expect(child.status).toBe(0);
+      const read = JSON.parse(child.stdout) as { id: string; props: { fields: Record<string, unknown> } };
+      const { rows } = await sql.query<{ name: string }>(
+        "SELECT name FROM ebill.invoicing_point WHERE code = '001'",
+      );
+      expect(read.id).toBe("invoicingPoints/001");
+      expect(read.props.fields).toMatchObject({ code: "001", name: rows[0]!.name });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
