@@ -7,8 +7,17 @@
  * Connection details come from the stack loaded here at run time (the password is resolved from
  * the environment or .secrets.env by `connect`); resource inputs and outputs carry only the stack
  * reference.
+ *
+ * Like `ebill-ops apply`, a write to a production stack outside its change windows or inside a
+ * freeze is refused unless EBILL_OPS_EMERGENCY gives a reason, and every write is audited in
+ * ebill_ops.apply_audit (actor, commit, the change, the result).
  */
+
+/** The reason for a change outside the windows (the runner's --emergency); audited. */
+export const EMERGENCY_VARIABLE = "EBILL_OPS_EMERGENCY";
+import { canonicalJson, sha256 } from "../canonical.ts";
 import { loadValidStack } from "../config/load.ts";
+import { writeAudit } from "../db/audit.ts";
 import { connect } from "../db/connect.ts";
 import { changeOf, removalOf } from "../db/diff.ts";
 import { schemaExists } from "../db/live.ts";
@@ -17,7 +26,11 @@ import type { LiveObject, Usage } from "../db/providers/types.ts";
 import { readSnapshot, applyDatabase } from "../db/source.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import type { DatabaseKind, Environment } from "../model/environment.ts";
+import { actor, gitCommit } from "../plan/context.ts";
+import type { AuditRecord } from "../plan/planner.ts";
 import type { Change, Fields } from "../plan/types.ts";
+import { applyGate } from "../plan/windows.ts";
+import { now } from "../time.ts";
 import type { ObjectInputs } from "./objects.ts";
 
 /** What Pulumi keeps in its state for an object: the inputs and what uses the row live. */
@@ -46,15 +59,20 @@ function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
   return run;
 }
 
-const stacks = new Map<string, Promise<Environment>>();
-function stackOf(ref: string): Promise<Environment> {
-  let env = stacks.get(ref);
-  if (!env) {
-    env = loadValidStack(ref).then((loaded) => loaded.env);
-    env.catch(() => stacks.delete(ref));
-    stacks.set(ref, env);
+interface Stack {
+  file: string;
+  env: Environment;
+}
+
+const stacks = new Map<string, Promise<Stack>>();
+function stackOf(ref: string): Promise<Stack> {
+  let stack = stacks.get(ref);
+  if (!stack) {
+    stack = loadValidStack(ref, { today: now() });
+    stack.catch(() => stacks.delete(ref));
+    stacks.set(ref, stack);
   }
-  return env;
+  return stack;
 }
 
 /** Only the keys we own: Pulumi adds `__provider` to what it hands back. */
@@ -68,9 +86,9 @@ function outputsOf(inputs: ObjectInputs, live: LiveObject): ObjectOutputs {
 
 async function withDatabase<T>(
   stack: string,
-  fn: (db: Awaited<ReturnType<typeof connect>>, env: Environment) => Promise<T>,
+  fn: (db: Awaited<ReturnType<typeof connect>>, env: Environment, file: string) => Promise<T>,
 ): Promise<T> {
-  const env = await stackOf(stack);
+  const { env, file } = await stackOf(stack);
   const db = await connect(env);
   try {
     const schema = schemaOf(env);
@@ -78,7 +96,7 @@ async function withDatabase<T>(
       throw new Error(
         `the database of stack ${env.name} has no e-bill schema '${schema}': check database.schema in the stack`,
       );
-    return await fn(db, env);
+    return await fn(db, env, file);
   } finally {
     await db.end().catch(() => undefined);
   }
@@ -104,11 +122,55 @@ async function converge(
   inputs: ObjectInputs,
   change: (env: Environment, live: Awaited<ReturnType<typeof readSnapshot>>) => Change | null,
 ): Promise<LiveObject | undefined> {
-  return withDatabase(inputs.stack, async (db, env) => {
+  // Pulumi calls create / update / delete only to change something: the change windows are checked
+  // before the database is touched, as `ebill-ops apply` does.
+  const { env } = await stackOf(inputs.stack);
+  const at = now();
+  const emergency = process.env[EMERGENCY_VARIABLE]?.trim() || undefined;
+  const gate = applyGate(env, at, emergency);
+  if (!gate.allowed)
+    throw new Error(
+      gate.reason.replace('pass --emergency "<reason>"', `set ${EMERGENCY_VARIABLE}="<reason>"`),
+    );
+  return withDatabase(inputs.stack, async (db, env, file) => {
     const planned = change(env, await readSnapshot(db, env));
-    if (planned) await applyDatabase(db, env, [planned], { allowDestroy: true });
+    if (planned)
+      await auditedApply(db, env, planned, { at, file, emergency: gate.note ? emergency : undefined });
     return readOne(db, env, inputs.kind, inputs.objectId);
   });
+}
+
+/** The runner's apply of one change, audited like `ebill-ops apply` (on success and on failure). */
+async function auditedApply(
+  db: Parameters<typeof applyDatabase>[0],
+  env: Environment,
+  change: Change,
+  context: { at: Date; file: string; emergency: string | undefined },
+): Promise<void> {
+  const record: AuditRecord = {
+    stack: env.name,
+    commit: gitCommit(context.file),
+    actor: actor(),
+    at: context.at.toISOString(),
+    planHash: sha256(canonicalJson([change])),
+    changes: [change],
+    result: "ok",
+  };
+  if (context.emergency) record.emergency = context.emergency;
+  try {
+    await applyDatabase(db, env, [change], { allowDestroy: true });
+  } catch (error) {
+    record.result = "failed";
+    record.error = error instanceof Error ? error.message : String(error);
+    throw error;
+  } finally {
+    await writeAudit(env, record).catch((error: unknown) => {
+      // The change itself is done (or refused); say so rather than hide the missing record.
+      console.error(
+        `warning: the audit record of pulumi ${change.action} ${change.kind} ${change.id} could not be written: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    });
+  }
 }
 
 function declared(inputs: ObjectInputs) {

@@ -61,6 +61,16 @@ describe("the dynamic provider on a real database", () => {
     const read = await provider.read!(created.id, created.outs);
     expect(read.id).toBe("paymentChannels/09");
     expect(read.props.fields).toEqual(unionPay.fields);
+
+    // Audited as `ebill-ops apply` audits.
+    const { rows } = await sql.query<{
+      result: string;
+      changes: { kind: string; id: string; action: string }[];
+    }>("SELECT result, changes FROM ebill_ops.apply_audit WHERE stack = 'sandbox' ORDER BY id DESC LIMIT 1");
+    expect(rows[0]).toMatchObject({
+      result: "ok",
+      changes: [{ kind: "paymentChannels", id: "09", action: "create" }],
+    });
   });
 
   it("a hand edit shows in read and in diff; update puts the declared row back", async () => {
@@ -101,6 +111,19 @@ describe("the dynamic provider on a real database", () => {
     expect(await channelRow(code)).toMatchObject({ enabled: false });
     const after = await provider.read!(`paymentChannels/${code}`, state);
     expect(after.props.fields).toMatchObject({ enabled: false });
+  });
+
+  it("a production stack is not written outside its change windows unless EBILL_OPS_EMERGENCY says why", async () => {
+    // Wednesday 10:00 in Lingshui: clinic hours, outside lingshui-prod's windows. Refused before
+    // connecting (its database is not reachable from here at all).
+    process.env.EBILL_OPS_TODAY = "2026-11-25T10:00:00+08:00";
+    try {
+      await expect(provider.create({ ...unionPay, stack: "lingshui-prod" })).rejects.toThrow(
+        /outside the change windows of stack lingshui-prod.*set EBILL_OPS_EMERGENCY="<reason>"/,
+      );
+    } finally {
+      delete process.env.EBILL_OPS_TODAY;
+    }
   });
 
   it("a partition holding bills is never dropped, whatever Pulumi asks", async () => {
