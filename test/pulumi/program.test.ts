@@ -4,9 +4,12 @@
  * secret value anywhere in what goes to Pulumi (inputs, including the serialised provider).
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadValidStack } from "../../src/config/load.ts";
+import { parse as parseYaml } from "yaml";
+import { loadValidStack, REPO_ROOT } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
 
 interface Registered {
@@ -106,5 +109,25 @@ describe("the Pulumi program on the sandbox stack", () => {
     // Not even the connection: the provider loads it from the stack at run time.
     expect(text).not.toContain(String(env.database.port));
     expect(text).not.toContain('"secret"');
+  });
+});
+
+// Pulumi's own TypeScript support (ts-node) cannot load this ESM code with .ts imports and
+// top-level await; the project file must hand it to tsx, and what the provider process loads at
+// run time (tsx, @pulumi/pulumi) must be installed by `npm ci --omit=dev` too.
+describe("Pulumi.yaml runs this program", () => {
+  it("points at src/pulumi/index.ts and loads it with tsx, not ts-node", () => {
+    const project = parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+      main: string;
+      runtime: { name: string; options: { typescript: boolean; nodeargs: string } };
+    };
+    expect(project.runtime.name).toBe("nodejs");
+    expect(existsSync(path.join(REPO_ROOT, project.main, "index.ts"))).toBe(true);
+    expect(project.runtime.options.typescript).toBe(false);
+    expect(project.runtime.options.nodeargs.split(/\s+/)).toEqual(["--import", "tsx"]);
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
+    expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(["tsx", "@pulumi/pulumi"]));
   });
 });
