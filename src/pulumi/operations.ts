@@ -13,8 +13,6 @@
  * ebill_ops.apply_audit (actor, commit, the change, the result).
  */
 
-/** The reason for a change outside the windows (the runner's --emergency); audited. */
-export const EMERGENCY_VARIABLE = "EBILL_OPS_EMERGENCY";
 import { canonicalJson, sha256 } from "../canonical.ts";
 import { loadValidStack } from "../config/load.ts";
 import { writeAudit } from "../db/audit.ts";
@@ -32,6 +30,9 @@ import type { Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../time.ts";
 import type { ObjectInputs } from "./objects.ts";
+
+/** The reason for a change outside the windows (the runner's --emergency); audited. */
+export const EMERGENCY_VARIABLE = "EBILL_OPS_EMERGENCY";
 
 /** What Pulumi keeps in its state for an object: the inputs and what uses the row live. */
 export interface ObjectOutputs extends ObjectInputs {

@@ -13,7 +13,7 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../../src/config/load.ts";
 import type { ObjectInputs } from "../../src/pulumi/objects.ts";
-import { databaseObjectProvider } from "../../src/pulumi/provider.ts";
+import { CODE_LOCATION, databaseObjectProvider } from "../../src/pulumi/provider.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 
 let db: SandboxDatabase;
@@ -156,37 +156,60 @@ describe("the dynamic provider on a real database", () => {
   });
 });
 
-describe("the provider as Pulumi ships it", () => {
-  it("serialises, and the serialised text reads the live row in a plain Node process", async () => {
-    const serialized = await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true });
-    expect(serialized.containsSecrets).toBe(false);
-    expect(serialized.text).not.toContain(process.env.EBILL_DB_PASSWORD!);
-    // Only strings are captured: no module of the tool is serialised into Pulumi's state.
-    expect(serialized.text.length).toBeLessThan(10_000);
+/** Serialises a provider and runs its `read` as Pulumi's dynamic provider host does, in plain Node. */
+async function readInPlainNode(
+  shipped: pulumi.dynamic.ResourceProvider,
+  id: string,
+  props: Record<string, unknown>,
+): Promise<{ text: string; stdout: string; stderr: string; status: number | null }> {
+  const serialized = await pulumi.runtime.serializeFunction(() => shipped, { allowSecrets: true });
+  expect(serialized.containsSecrets).toBe(false);
+  const dir = await mkdtemp(path.join(os.tmpdir(), "ebill-pulumi-provider-"));
+  try {
+    const file = path.join(dir, "provider.cjs");
+    await writeFile(file, serialized.text);
+    // What Pulumi's dynamic provider host does: require-from-string, then handler().
+    const host = `
+      const load = require("require-from-string");
+      const provider = load(require("fs").readFileSync(${JSON.stringify(file)}, "utf8")).handler();
+      provider.read(${JSON.stringify(id)}, ${JSON.stringify(props)})
+        .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS; // plain Node: nothing of vitest or tsx preloaded
+    const child = spawnSync(process.execPath, ["-e", host], { cwd: REPO_ROOT, env, encoding: "utf8" });
+    return { text: serialized.text, stdout: child.stdout, stderr: child.stderr, status: child.status };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
-    const dir = await mkdtemp(path.join(os.tmpdir(), "ebill-pulumi-provider-"));
-    try {
-      const file = path.join(dir, "provider.cjs");
-      await writeFile(file, serialized.text);
-      // What Pulumi's dynamic provider host does: require-from-string, then handler().
-      const host = `
-        const load = require("require-from-string");
-        const provider = load(require("fs").readFileSync(${JSON.stringify(file)}, "utf8")).handler();
-        provider.read("invoicingPoints/001", { stack: "sandbox", kind: "invoicingPoints", objectId: "001", fields: {} })
-          .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
-      const env = { ...process.env };
-      delete env.NODE_OPTIONS; // plain Node: nothing of vitest or tsx preloaded
-      const child = spawnSync(process.execPath, ["-e", host], { cwd: REPO_ROOT, env, encoding: "utf8" });
-      expect(child.stderr).toBe("");
-      expect(child.status).toBe(0);
-      const read = JSON.parse(child.stdout) as { id: string; props: { fields: Record<string, unknown> } };
-      const { rows } = await sql.query<{ name: string }>(
-        "SELECT name FROM ebill.invoicing_point WHERE code = '001'",
-      );
-      expect(read.id).toBe("invoicingPoints/001");
-      expect(read.props.fields).toMatchObject({ code: "001", name: rows[0]!.name });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+describe("the provider as Pulumi ships it", () => {
+  const point = { stack: "sandbox", kind: "invoicingPoints", objectId: "001", fields: {} };
+
+  async function pointName(): Promise<string> {
+    const { rows } = await sql.query<{ name: string }>(
+      "SELECT name FROM ebill.invoicing_point WHERE code = '001'",
+    );
+    return rows[0]!.name;
+  }
+
+  it("serialises, and the serialised text reads the live row in a plain Node process", async () => {
+    const run = await readInPlainNode(provider, "invoicingPoints/001", point);
+    expect(run.text).not.toContain(process.env.EBILL_DB_PASSWORD!);
+    // Only strings are captured: no module of the tool is serialised into Pulumi's state.
+    expect(run.text.length).toBeLessThan(10_000);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const read = JSON.parse(run.stdout) as { id: string; props: { fields: Record<string, unknown> } };
+    expect(read.id).toBe("invoicingPoints/001");
+    expect(read.props.fields).toMatchObject({ code: "001", name: await pointName() });
+  });
+
+  it("a provider serialised in another checkout (its path gone) still reads, from the project root", async () => {
+    const elsewhere = databaseObjectProvider({ ...CODE_LOCATION, root: "/nonexistent/ci-runner/checkout" });
+    const run = await readInPlainNode(elsewhere, "invoicingPoints/001", point);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ props: { fields: { name: await pointName() } } });
   });
 });
