@@ -2,17 +2,18 @@
  * Secrets are references in a stack (`{secret: "FISCAL_APP_KEY"}`) and values only at run time:
  * from the process environment (CI secrets) or from an untracked `.secrets.env` file
  * (`NAME=value` lines) at the repository root. The sandbox writes its own generated secrets to
- * `.sandbox/secrets.env`, read last.
+ * `.sandbox/secrets.env` (or `$EBILL_SANDBOX_DIR/secrets.env`), read last.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { SecretRef } from "../model/environment.ts";
 import { REPO_ROOT } from "./load.ts";
+import { sandboxRoot } from "../sandbox/root.ts";
 
-export const SECRET_FILES = [
-  path.join(REPO_ROOT, ".secrets.env"),
-  path.join(REPO_ROOT, ".sandbox", "secrets.env"),
-];
+/** The files searched, in order; the sandbox's own follows EBILL_SANDBOX_DIR when that is set. */
+export function secretFiles(): string[] {
+  return [path.join(REPO_ROOT, ".secrets.env"), path.join(sandboxRoot(), "secrets.env")];
+}
 
 function readSecretFile(file: string): Map<string, string> {
   let text: string;
@@ -29,7 +30,7 @@ function readSecretFile(file: string): Map<string, string> {
   return values;
 }
 
-export function resolveSecret(ref: SecretRef, files: readonly string[] = SECRET_FILES): string {
+export function resolveSecret(ref: SecretRef, files: readonly string[] = secretFiles()): string {
   const fromEnv = process.env[ref.secret];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   for (const file of files) {
@@ -44,7 +45,7 @@ export function resolveSecret(ref: SecretRef, files: readonly string[] = SECRET_
 /** Every secret value known to this process, so logs and reports can be scrubbed of them. */
 export function knownSecretValues(
   refs: readonly SecretRef[],
-  files: readonly string[] = SECRET_FILES,
+  files: readonly string[] = secretFiles(),
 ): string[] {
   const values: string[] = [];
   for (const ref of refs) {

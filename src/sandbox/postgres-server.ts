@@ -135,7 +135,7 @@ async function checkReachable(dir: string): Promise<void> {
   throw new Error(
     `the PostgreSQL server runs as the OS user 'postgres' (it refuses root), which cannot enter ${parent} ` +
       `(mode ${mode}). Allow it (chmod o+x ${parent}) or put the data elsewhere ` +
-      `(EBILL_SANDBOX_DIR=/var/tmp/ebill-sandbox, and export the secrets it writes there)`,
+      `(EBILL_SANDBOX_DIR=/var/tmp/ebill-sandbox)`,
   );
 }
 

@@ -9,19 +9,20 @@
  *   .sandbox/secrets.env         generated EBILL_DB_PASSWORD and FISCAL_APP_KEY (read by resolveSecret; kept by reset)
  *   .sandbox/superuser-password  the `postgres` superuser's password (only `up` needs it)
  *
- * `EBILL_SANDBOX_DIR` puts the sandbox elsewhere (tests); its secrets.env is then not read by
- * resolveSecret, so export EBILL_DB_PASSWORD yourself in that case.
+ * `EBILL_SANDBOX_DIR` puts the sandbox elsewhere (tests, or a checkout the postgres user cannot
+ * enter when run as root); resolveSecret then reads its secrets.env there.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { loadValidStack, REPO_ROOT } from "../config/load.ts";
+import { loadValidStack } from "../config/load.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { sandboxPort } from "../db/connect.ts";
 import { quoteIdent, quoteLiteral, T, qualified } from "../db/reference-schema.ts";
 import { createReferenceSchemaAndSeed } from "../db/seed.ts";
 import type { Environment } from "../model/environment.ts";
+import { sandboxRoot } from "./root.ts";
 import {
   initCluster,
   isInitialised,
@@ -36,11 +37,7 @@ import {
 
 export const SANDBOX_STACK = "sandbox";
 
-export function sandboxRoot(): string {
-  return process.env.EBILL_SANDBOX_DIR
-    ? path.resolve(process.env.EBILL_SANDBOX_DIR)
-    : path.join(REPO_ROOT, ".sandbox");
-}
+export { sandboxRoot };
 
 export function sandboxLayout(): ServerLayout {
   return layoutOf(sandboxRoot());
