@@ -22,6 +22,7 @@ import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { closedParent } from "./root.ts";
 
 const run = promisify(execFile);
 
@@ -70,7 +71,7 @@ let usableBinaries: Promise<Binaries> | undefined;
 export function binaries(): Promise<Binaries> {
   usableBinaries ??= (async () => {
     const shipped = await shippedBinaries();
-    if (process.getuid?.() !== 0 || (await closedParent(shipped.initdb)) === null) return shipped;
+    if (process.getuid?.() !== 0 || closedParent(shipped.initdb) === null) return shipped;
     const nativeDir = path.dirname(path.dirname(shipped.initdb));
     const key = createHash("sha256").update(nativeDir).digest("hex").slice(0, 12);
     const copy = path.join(os.tmpdir(), `ebill-ops-pg-bin-${key}`);
@@ -85,15 +86,6 @@ export function binaries(): Promise<Binaries> {
     return { initdb: bin("initdb"), pg_ctl: bin("pg_ctl"), postgres: bin("postgres") };
   })();
   return usableBinaries;
-}
-
-/** The first parent of `file` that others cannot search (the server user could not reach it), or null. */
-async function closedParent(file: string): Promise<string | null> {
-  for (let parent = path.dirname(path.resolve(file)); ; parent = path.dirname(parent)) {
-    const info = await stat(parent).catch(() => null);
-    if (info && (info.mode & 0o001) === 0) return parent;
-    if (parent === path.dirname(parent)) return null;
-  }
 }
 
 export interface OsUser {
@@ -129,7 +121,7 @@ export function serverOsUser(): Promise<OsUser | null> {
  * fail with "Permission denied".
  */
 async function checkReachable(dir: string): Promise<void> {
-  const parent = await closedParent(dir);
+  const parent = closedParent(dir);
   if (parent === null) return;
   const mode = ((await stat(parent)).mode & 0o777).toString(8);
   throw new Error(
