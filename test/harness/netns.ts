@@ -125,17 +125,7 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
   try {
     rmSync(state.identityFile, { force: true });
     rmSync(`${state.identityFile}.pub`, { force: true });
-    run("ssh-keygen", [
-      "-q",
-      "-t",
-      "ed25519",
-      "-N",
-      "",
-      "-C",
-      "ebill-ops test harness",
-      "-f",
-      state.identityFile,
-    ]);
+    newEd25519Key(state.identityFile, "ebill-ops test harness");
     const clientKey = readFileSync(`${state.identityFile}.pub`, "utf8").trim();
 
     state.cleanup.namespaces.push(controller);
@@ -209,23 +199,18 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
   }
 }
 
+/** A new ed25519 key pair without passphrase at `file` (and `file.pub`). */
+function newEd25519Key(file: string, comment: string): void {
+  run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
+}
+
 /** Host keys, the operations account with the harness's client key, and passwordless sudo. */
 function prepareHostRoot(root: string, name: string, user: string, clientKey: string): string {
   writeFileSync(path.join(root, "etc/hostname"), `${name}\n`);
   // sudo resolves its own host name; without this line it waits for DNS that test hosts cannot reach.
   writeFileSync(path.join(root, "etc/hosts"), `127.0.0.1 localhost\n127.0.1.1 ${name}\n`);
   writeFileSync(path.join(root, "etc/resolv.conf"), "# test host: no DNS\n");
-  run("ssh-keygen", [
-    "-q",
-    "-t",
-    "ed25519",
-    "-N",
-    "",
-    "-C",
-    `root@${name}`,
-    "-f",
-    path.join(root, "etc/ssh/ssh_host_ed25519_key"),
-  ]);
+  newEd25519Key(path.join(root, "etc/ssh/ssh_host_ed25519_key"), `root@${name}`);
   // Only the ed25519 key exists; say so, so sshd does not complain about the others.
   writeFileSync(
     path.join(root, "etc/ssh/sshd_config.d/00-test-host.conf"),
@@ -249,6 +234,24 @@ function prepareHostRoot(root: string, name: string, user: string, clientKey: st
 }
 
 /**
+ * Runs a long-lived shell script in a host's network namespace, in a private mount namespace (and
+ * its own UTS namespace when it sets a host name), detached so it outlives this call.
+ */
+function startInNamespace(namespace: string, script: string, options: { ownHostname: boolean }): void {
+  const unshare = [
+    "unshare",
+    "--mount",
+    ...(options.ownHostname ? ["--uts"] : []),
+    "--propagation",
+    "private",
+  ];
+  spawn("ip", ["netns", "exec", namespace, ...unshare, "--fork", "sh", "-c", script], {
+    detached: true,
+    stdio: "ignore",
+  }).unref();
+}
+
+/**
  * sshd in the host's namespace, its own mount and UTS namespaces, chrooted into the host's root:
  * /proc and /dev are mounted privately, so nothing shows outside.
  */
@@ -261,25 +264,7 @@ function startSshd(namespace: string, root: string, name: string): void {
     `mkdir -p ${root}/run/sshd`,
     `exec chroot ${root} /usr/sbin/sshd -D -e`,
   ].join("\n");
-  const child = spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      namespace,
-      "unshare",
-      "--mount",
-      "--uts",
-      "--propagation",
-      "private",
-      "--fork",
-      "sh",
-      "-c",
-      script,
-    ],
-    { detached: true, stdio: ["ignore", "ignore", "ignore"] },
-  );
-  child.unref();
+  startInNamespace(namespace, script, { ownHostname: true });
 }
 
 function startSignatureServer(host: TestHost, port: number, days: number): void {
@@ -308,26 +293,7 @@ function startSignatureServer(host: TestHost, port: number, days: number): void 
     `mount --rbind /dev ${host.root}/dev`,
     `exec chroot ${host.root} openssl s_server -quiet -www -accept ${port} -cert /etc/ssl/certs/signature-stand-in.crt -key /etc/ssl/private/signature-stand-in.key`,
   ].join("\n");
-  spawn(
-    "ip",
-    [
-      "netns",
-      "exec",
-      host.namespace,
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "--fork",
-      "sh",
-      "-c",
-      script,
-    ],
-    {
-      detached: true,
-      stdio: "ignore",
-    },
-  ).unref();
+  startInNamespace(host.namespace, script, { ownHostname: false });
 }
 
 async function waitForSsh(state: HostsState, host: TestHost): Promise<void> {
