@@ -5,7 +5,6 @@
  * (exit 0) -> git revert -> plan shows the inverse -> apply -> the managed tables are as before.
  * Then the same round trip with `ebill-ops rollback --to <commit>`.
  */
-import { execFileSync } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,26 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schemaOf, T } from "../../src/db/reference-schema.ts";
 import type { Change, Plan } from "../../src/plan/types.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
-import { cli, dumpManaged, REPO } from "../plan/helpers.ts";
+import { cli, dumpManaged, gitIn, REPO } from "../plan/helpers.ts";
 
 let db: SandboxDatabase;
 let client: pg.Client;
 let repo: string;
 const STACK = "stacks/sandbox.ts";
 
-function git(...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd: repo,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "运维工程师",
-      GIT_AUTHOR_EMAIL: "ops@hospital.example",
-      GIT_COMMITTER_NAME: "运维工程师",
-      GIT_COMMITTER_EMAIL: "ops@hospital.example",
-    },
-  }).trim();
-}
+const git = (...args: string[]) => gitIn(repo, ...args);
 
 /** The CLI in the temporary repository, as CI runs it there. */
 function run(...args: string[]) {

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 /**
  * Driving the CLI as a user would: `node bin/ebill-ops.mjs ...` as a child process, against a stack
  * file pointed at the test's own PostgreSQL.
@@ -105,4 +106,19 @@ export async function waitFor(what: string, check: () => Promise<boolean>, ms = 
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** git in a temporary repository, with a fixed author so tests need no git configuration. */
+export function gitIn(repo: string, ...args: string[]): string {
+  return execFileSync("git", args, {
+    cwd: repo,
+    encoding: "utf8",
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: "运维工程师",
+      GIT_AUTHOR_EMAIL: "ops@hospital.example",
+      GIT_COMMITTER_NAME: "运维工程师",
+      GIT_COMMITTER_EMAIL: "ops@hospital.example",
+    },
+  }).trim();
 }

@@ -3,14 +3,13 @@
  * commit A and apply; commit B (adds, changes and removes things) and apply; revert B and apply:
  * every managed table is exactly as after A.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
-import { cli, dumpManaged, writeStack } from "./helpers.ts";
+import { cli, dumpManaged, gitIn, writeStack } from "./helpers.ts";
 
 let db: SandboxDatabase;
 let client: pg.Client;
@@ -29,19 +28,7 @@ afterAll(async () => {
   if (repo) await rm(repo, { recursive: true, force: true });
 });
 
-function git(...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd: repo,
-    encoding: "utf8",
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: "t",
-      GIT_AUTHOR_EMAIL: "t@example.org",
-      GIT_COMMITTER_NAME: "t",
-      GIT_COMMITTER_EMAIL: "t@example.org",
-    },
-  }).trim();
-}
+const git = (...args: string[]) => gitIn(repo, ...args);
 
 async function apply(stack: string): Promise<void> {
   const r = await cli(["apply", "--stack", stack, "--yes", "--allow-destroy"], db.server.env);
