@@ -3,9 +3,11 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { carryOver, check, DEFAULT_STOCK_DAYS, prepare } from "../rollover/run.ts";
+import { carryOver } from "../rollover/close-year.ts";
+import { check, DEFAULT_STOCK_DAYS, prepare } from "../rollover/run.ts";
 import { renderReadinessMarkdown, renderReadinessText } from "../rollover/readiness.ts";
 import { formatRange } from "../rollover/ranges.ts";
+import { yuan } from "../rollover/carry-over.ts";
 
 const rel = (file: string) => {
   const r = path.relative(process.cwd(), file);
@@ -105,27 +107,73 @@ export function register(program: Command, setExit: (code: number) => void): voi
   rollover
     .command("carry-over")
     .description(
-      "closing year: used numbers and unused ranges per invoicing point and bill code (recorded in ebill_ops), a local copy of the year's basic information, and the finance office's report (Chinese, markdown and HTML)",
+      "close year Y once it has ended: used numbers, amounts, red-flushes and unused ranges per invoicing point and bill code (recorded in ebill_ops), a local copy of the year's basic information, and the finance office's write-off report (Chinese: markdown, HTML and PDF)",
     )
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .requiredOption("--year <year>", "the closing fiscal year, e.g. 2026", parseYear)
     .option("--out <dir>", "folder for the files (default carry-over/<stack>/<year>/ beside stacks/)")
+    .option(
+      "--force",
+      "record today's figures although the year has a recorded carry-over (the earlier one is kept, marked superseded)",
+    )
+    .option("--no-pdf", "do not print report.pdf (it needs /usr/bin/chromium and fonts-noto-cjk)")
     .option("--json", "print the carry-over as JSON")
-    .addHelpText("after", "\nExit status: 0 recorded, 1 error. Running it again replaces the year's record.")
-    .action(async (options: { stack: string; year: number; out?: string; json?: boolean }) => {
-      const result = await carryOver({ stack: options.stack, year: options.year, out: options.out });
-      if (options.json) {
-        process.stdout.write(
-          JSON.stringify({ ...result.carryOver, files: result.files.map(rel) }, null, 2) + "\n",
-        );
-        return;
-      }
-      for (const l of result.carryOver.lines)
-        process.stdout.write(
-          `${l.place} ${l.billCode}: used ${l.used} (voided ${l.voided}) ${l.firstUsed ?? "-"}..${l.lastUsed ?? "-"}; ` +
-            `unused ${l.unusedCount}: ${l.unused.map((r) => formatRange({ first: Number(r.first), last: Number(r.last) })).join(", ") || "none"}\n`,
-        );
-      for (const f of result.files) process.stdout.write(`wrote ${rel(f)}\n`);
-      setExit(0);
-    });
+    .addHelpText(
+      "after",
+      "\nExit status: 0 recorded (or already recorded with the same figures), 1 error or refused: before 1 January of Y+1, a year with no bills, a recorded year with other figures without --force, or report.pdf not made.\nEBILL_OPS_TODAY=YYYY-MM-DD rehearses on another day.",
+    )
+    .action(
+      async (options: {
+        stack: string;
+        year: number;
+        out?: string;
+        force?: boolean;
+        pdf: boolean;
+        json?: boolean;
+      }) => {
+        const result = await carryOver({
+          stack: options.stack,
+          year: options.year,
+          out: options.out,
+          force: options.force,
+          pdf: options.pdf,
+        });
+        if (options.json)
+          process.stdout.write(
+            JSON.stringify(
+              {
+                ...result.carryOver,
+                outcome: result.outcome,
+                files: result.files.map(rel),
+                ...(result.keptDir ? { keptDir: rel(result.keptDir) } : {}),
+                ...(result.pdfProblem ? { pdfProblem: result.pdfProblem } : {}),
+              },
+              null,
+              2,
+            ) + "\n",
+          );
+        else {
+          for (const l of result.carryOver.lines)
+            process.stdout.write(
+              `${l.place} ${l.billCode}: used ${l.used} (voided ${l.voided}, red-flush ${l.redFlushed}) ${l.firstUsed ?? "-"}..${l.lastUsed ?? "-"}, ` +
+                `net ${yuan(l.netFen)} yuan; unused ${l.unusedCount}: ` +
+                `${l.unused.map((r) => formatRange({ first: Number(r.first), last: Number(r.last) })).join(", ") || "none"}\n`,
+            );
+          const said = {
+            recorded: `recorded the carry-over of ${options.year} (${result.carryOver.date})`,
+            unchanged: `the carry-over of ${options.year} was recorded on ${result.carryOver.date} with the same figures; the record is unchanged`,
+            superseded: `recorded a new carry-over of ${options.year}; the one of ${result.carryOver.supersedes} is kept, marked superseded`,
+          }[result.outcome];
+          process.stdout.write(`${said}\n`);
+          if (result.keptDir) process.stdout.write(`kept the earlier files in ${rel(result.keptDir)}\n`);
+          for (const f of result.files) process.stdout.write(`wrote ${rel(f)}\n`);
+        }
+        if (result.pdfProblem) {
+          process.stderr.write(
+            `report.pdf not made: ${result.pdfProblem}\nThe record and the other files are written; run the same command again once fixed (or use --no-pdf).\n`,
+          );
+          setExit(1);
+        } else setExit(0);
+      },
+    );
 }

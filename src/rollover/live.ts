@@ -37,8 +37,15 @@ export interface UsedRun {
 export interface UsageRow {
   place: string;
   billCode: string;
+  /** Numbers used: every bill, voided and red-flush ones included. */
   count: number;
   voided: number;
+  /** Red-flush (冲红) bills: the red bill is a new bill of negative amount (not voided). */
+  redFlushed: number;
+  /** Sum of the amounts of the bills that stand (not voided, not red), in fen (分). */
+  issuedFen: number;
+  /** Sum of the red bills' amounts, in fen: zero or negative. */
+  redFlushFen: number;
   first: number;
   last: number;
 }

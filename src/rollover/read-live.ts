@@ -124,7 +124,9 @@ export async function readLiveState(db: Queryable, schema: string): Promise<Live
 
 /**
  * Numbers consumed under the bill codes of `year` (the last two digits of the code), per point and
- * code. Selected by code, not by issue date: a bill of last year's code is last year's stock.
+ * code, with their amounts. Selected by code, not by issue date: a bill of last year's code is last
+ * year's stock. A red-flush (冲红) bill is a new bill whose amount is negative; voided (作废) bills
+ * keep their number but no amount.
  */
 export async function readUsage(db: Queryable, schema: string, year: number): Promise<UsageRow[]> {
   const { rows } = await db.query<{
@@ -132,11 +134,17 @@ export async function readUsage(db: Queryable, schema: string, year: number): Pr
     bill_code: string;
     count: number;
     voided: number;
+    red_flushed: number;
+    issued_fen: string;
+    red_flush_fen: string;
     first_no: string;
     last_no: string;
   }>(
     `SELECT place_code, bill_code, count(*)::int AS count,
             count(*) FILTER (WHERE state = 'voided')::int AS voided,
+            count(*) FILTER (WHERE state <> 'voided' AND amount < 0)::int AS red_flushed,
+            (coalesce(sum(amount) FILTER (WHERE state <> 'voided' AND amount >= 0), 0) * 100)::bigint::text AS issued_fen,
+            (coalesce(sum(amount) FILTER (WHERE state <> 'voided' AND amount < 0), 0) * 100)::bigint::text AS red_flush_fen,
             min(bill_no) AS first_no, max(bill_no) AS last_no
        FROM ${qualified(schema, T.bill)}
       WHERE substr(bill_code, 7, 2) = $1
@@ -148,6 +156,9 @@ export async function readUsage(db: Queryable, schema: string, year: number): Pr
     billCode: r.bill_code.trim(),
     count: r.count,
     voided: r.voided,
+    redFlushed: r.red_flushed,
+    issuedFen: Number(r.issued_fen),
+    redFlushFen: Number(r.red_flush_fen),
     first: Number(r.first_no),
     last: Number(r.last_no),
   }));
@@ -179,11 +190,18 @@ export async function readUsedRuns(db: Queryable, schema: string, year: number):
 
 export const CARRY_OVER_TABLE = "rollover_carry_over";
 
-/** The tool's record of a closed year, one row per point and code; rewritten whole per year. */
+/**
+ * The tool's record of a closed year, one row per point and code. A record is never overwritten:
+ * `rollover carry-over --force` marks the current rows superseded (`superseded_at`) and adds new
+ * ones, so at most one current row per stack, year, point and code (the partial unique index).
+ * `line` holds the whole computed line (amounts, ranges) so a rerun can tell "the same figures".
+ * The ALTERs bring a table made by an earlier version (primary key, no amounts) to this shape.
+ */
 export function carryOverDdl(): string {
+  const t = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
   return `
 CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
-CREATE TABLE IF NOT EXISTS ${qualified(OPS_SCHEMA, CARRY_OVER_TABLE)} (
+CREATE TABLE IF NOT EXISTS ${t} (
   stack         text        NOT NULL,
   year          integer     NOT NULL,
   place_code    varchar(50) NOT NULL,
@@ -195,7 +213,15 @@ CREATE TABLE IF NOT EXISTS ${qualified(OPS_SCHEMA, CARRY_OVER_TABLE)} (
   distributed   bigint      NOT NULL,
   unused_count  bigint      NOT NULL,
   unused_ranges jsonb       NOT NULL,
-  recorded_at   timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (stack, year, place_code, bill_code)
-);`;
+  recorded_at   timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${quoteIdent(`${CARRY_OVER_TABLE}_pkey`)};
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS red_flush_count integer;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS issued_amount   numeric(16,2);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS red_flush_amount numeric(16,2);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS carried_on      date;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS line            jsonb;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS superseded_at   timestamptz;
+CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(`${CARRY_OVER_TABLE}_current`)}
+  ON ${t} (stack, year, place_code, bill_code) WHERE superseded_at IS NULL;`;
 }

@@ -5,7 +5,7 @@
 import { PARTITIONED_TABLES, type Environment } from "../model/environment.ts";
 import { codeForYear, yearPart } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
-import type { DiskSpace, HttpProbe } from "./probe.ts";
+import type { DiskSpace, ProbeResult } from "./probe.ts";
 import { formatBytes } from "./probe.ts";
 import { normalize, rangeSize, subtract, total } from "./ranges.ts";
 
@@ -45,7 +45,8 @@ export interface ReadinessInput {
   thisYearRuns: UsedRun[];
   /** Days of Y the stock must last. */
   stockDays: number;
-  probes: { name: string; probe: HttpProbe }[];
+  /** The interfaces the first bill of the year goes through, probed (see probe.ts). */
+  probes: ProbeResult[];
   /** Free space per declared tablespace location; null = could not be measured, with the reason. */
   disk: Record<string, { space: DiskSpace | null; reason?: string }>;
 }
@@ -153,11 +154,20 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
     });
   for (const b of types) {
     const found = live?.billTypes.find((l) => l.code === b.code);
-    const [status, detail] = liveOr(
+    let [status, detail] = liveOr(
       !!found && found.enabled,
       `live${b.example ? " (an EXAMPLE code: replace it with the code the fiscal platform issued)" : ""}`,
       found ? "live but disabled; run apply" : applyIt,
     );
+    // A production hospital can only issue under the code the fiscal platform issued for the year:
+    // an example code there is a placeholder, never ready, whatever the database holds.
+    if (b.example && env.kind === "production") {
+      status = "missing";
+      detail =
+        `${b.code} is an EXAMPLE code (example: true); a production stack must declare the code the fiscal platform ` +
+        `issued for ${year}: replace it (bill type, its template, stock, placeBillCodes) and remove 'example'` +
+        (found ? "" : `; it is not live either`);
+    }
     add({
       id: `billType/${b.code}`,
       area: "bill-types",
@@ -288,17 +298,8 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
     }
   }
 
-  // Interfaces the first bill of the year goes through.
-  for (const { name, probe } of input.probes)
-    add({
-      id: `endpoint/${name}`,
-      area: "interfaces",
-      status: probe.ok ? "ok" : "missing",
-      title: `${name} reachable at ${probe.url}`,
-      detail: probe.ok
-        ? `answered HTTP ${probe.status} in ${probe.ms} ms`
-        : `${probe.error ?? "no answer"}; check the service, the network path and the URL in the stack`,
-    });
+  // Interfaces the first bill of the year goes through: ok only when the service proved itself.
+  for (const p of input.probes) add(probeItem(p));
 
   // Mappings: every point and channel that will issue the new codes is mapped for HIS and fiscal.
   // (Mappings are by place and channel, not by bill code, so new codes need no new rows; but an
@@ -343,6 +344,43 @@ export function evaluateReadiness(input: ReadinessInput): ReadinessReport {
     ready: items.every((i) => i.status !== "missing"),
     items,
   };
+}
+
+/**
+ * A probe as a readiness item. Only a verified answer is ok. Nothing answering, or an answer that
+ * fails the proof the target was asked for (a 404 where a signed answer was due), is missing; an
+ * answer from a target that has nothing to prove itself with (plain HTTP), or a probe not sent
+ * (sandbox hosts not up), is unknown: never ok, and said why.
+ */
+function probeItem(p: ProbeResult): ReadinessItem {
+  const base = {
+    id: `endpoint/${p.name}`,
+    area: "interfaces" as const,
+    title: `${p.name} answers at ${p.url}`,
+  };
+  const took = `${p.ms} ms`;
+  switch (p.verdict) {
+    case "verified":
+      return { ...base, status: "ok", detail: `verified: ${p.evidence} in ${took}` };
+    case "failing":
+      return { ...base, status: "missing", detail: `${p.evidence}; check the service` };
+    case "unreachable":
+      return {
+        ...base,
+        status: "missing",
+        detail: `no answer (${p.layer}): ${p.evidence}; check the service, the network path and the URL in the stack`,
+      };
+    case "not-verified":
+      return p.proofAsked
+        ? {
+            ...base,
+            status: "missing",
+            detail: `not the service: ${p.evidence}; check the URL, appid and app key in the stack`,
+          }
+        : { ...base, status: "unknown", detail: p.evidence };
+    case "not-probed":
+      return { ...base, status: "unknown", detail: `not probed: ${p.evidence}` };
+  }
 }
 
 export function renderReadinessText(report: ReadinessReport): string {

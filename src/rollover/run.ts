@@ -1,30 +1,30 @@
 /**
- * The three year-end jobs wired to files, the database and the network: prepare, check, carry-over.
+ * Year-end jobs wired to files, the database and the network: prepare and check (carry-over is in
+ * close-year.ts).
  * The decisions live in the pure modules beside this one (derive, readiness, carry-over).
  */
 import { execFile } from "node:child_process";
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { loadValidStack, REPO_ROOT, resolveStackFile } from "../config/load.ts";
 import { withClient } from "../db/connect.ts";
-import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import { schemaOf } from "../db/reference-schema.ts";
 import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
 import { localDate, now } from "../time.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
-import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
-import { codeForYear, daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
+import { codeForYear, daysElapsed, deriveYear, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
-import { diskSpace, isLocalDatabase, probeHttp, type DiskSpace } from "./probe.ts";
 import {
-  CARRY_OVER_TABLE,
-  carryOverDdl,
-  readLiveState,
-  readUsage,
-  readUsedRuns,
-  type Queryable,
-} from "./read-live.ts";
+  diskSpace,
+  interfaceTargets,
+  isLocalDatabase,
+  networkScope,
+  probe,
+  type DiskSpace,
+} from "./probe.ts";
+import { readLiveState, readUsage, readUsedRuns } from "./read-live.ts";
 import { evaluateReadiness, type ReadinessReport } from "./readiness.ts";
 import {
   ensureYearListed,
@@ -41,20 +41,20 @@ import {
  */
 const ORDINARY_DAY = new Date("2000-06-15T12:00:00Z");
 
-async function loadForRollover(stack: string): Promise<{ file: string; env: Environment }> {
+export async function loadForRollover(stack: string): Promise<{ file: string; env: Environment }> {
   const file = await resolveStackFile(stack);
   const { env } = await loadValidStack(file, { today: ORDINARY_DAY });
   return { file, env };
 }
 
-function today(env: Environment) {
+export function today(env: Environment) {
   return localDate(now(), env.maintenance.timezone);
 }
 
-const isoDay = (d: { year: number; month: number; day: number }) =>
+export const isoDay = (d: { year: number; month: number; day: number }) =>
   `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
 
-function checkYear(year: number): void {
+export function checkYear(year: number): void {
   if (!Number.isInteger(year) || year < 2020 || year > 2099)
     throw new Error(`--year ${year} is not a fiscal year`);
 }
@@ -227,20 +227,9 @@ export async function check(options: {
     liveError = error instanceof Error ? error.message : String(error);
   }
 
-  const probes = await Promise.all(
-    (
-      [
-        ["fiscal platform", env.interfaces.fiscal.url, env.interfaces.fiscal.timeoutMs],
-        ["HIS", env.interfaces.his.url, env.interfaces.his.timeoutMs],
-        ...(env.interfaces.push
-          ? [["push", env.interfaces.push.url, env.interfaces.push.timeoutMs] as const]
-          : []),
-      ] as const
-    ).map(async ([name, url, timeout]) => ({
-      name,
-      probe: await probeHttp(url, Math.min(timeout, PROBE_CAP_MS)),
-    })),
-  );
+  // Decided before anything is sent: a sandbox stack's probes stay on this machine.
+  const scope = networkScope(env);
+  const probes = await Promise.all(interfaceTargets(env, PROBE_CAP_MS).map((t) => probe(t, scope)));
 
   const disk: Record<string, { space: DiskSpace | null; reason?: string }> = {};
   const liveState = live as LiveState | null;
@@ -292,121 +281,5 @@ async function measureNearest(dir: string): Promise<{ space: DiskSpace; at: stri
     const space = await diskSpace(at);
     if (space) return { space, at };
     if (path.dirname(at) === at) return null;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// carry-over
-
-export interface CarryOverResult {
-  carryOver: CarryOver;
-  dir: string;
-  files: string[];
-}
-
-/** Default folder of a year's carry-over files: beside stacks/, so they go into the repository. */
-export function defaultCarryOverDir(stackFile: string, stack: string, year: number): string {
-  const root =
-    path.basename(path.dirname(stackFile)) === "stacks"
-      ? path.dirname(path.dirname(stackFile))
-      : process.cwd();
-  return path.join(root, "carry-over", stack, String(year));
-}
-
-export async function carryOver(options: {
-  stack: string;
-  year: number;
-  out?: string;
-}): Promise<CarryOverResult> {
-  checkYear(options.year);
-  const { file, env } = await loadForRollover(options.stack);
-  const year = options.year;
-  const schema = schemaOf(env);
-  const date = isoDay(today(env));
-  const { result, live } = await withClient(env, async (db) => {
-    const live = await readLiveState(db, schema);
-    const usage = await readUsage(db, schema, year);
-    const runs = await readUsedRuns(db, schema, year);
-    const result = computeCarryOver({
-      stack: env.name,
-      hospital: env.hospital.name,
-      year,
-      date,
-      live,
-      usage,
-      runs,
-    });
-    await record(db, result);
-    return { result, live };
-  });
-
-  const dir = path.resolve(options.out ?? defaultCarryOverDir(file, env.name, year));
-  await mkdir(dir, { recursive: true });
-  const suffix = yy(year);
-  const codes = new Set(live.billTypes.filter((b) => b.code.slice(6) === suffix).map((b) => b.code));
-  const basicInfo = {
-    stack: env.name,
-    hospital: env.hospital,
-    year,
-    date,
-    invoicingPoints: live.invoicingPoints,
-    paymentChannels: live.paymentChannels,
-    codeMappings: live.mappings,
-    billTypes: live.billTypes.filter((b) => codes.has(b.code)),
-    printTemplates: live.templates.filter((t) => codes.has(t.billCode)),
-    billStock: live.stock
-      .filter((s) => codes.has(s.billCode))
-      .map((s) => ({
-        ...s,
-        first: String(s.first).padStart(10, "0"),
-        last: String(s.last).padStart(10, "0"),
-      })),
-  };
-  const files: [string, string][] = [
-    ["basic-info.json", JSON.stringify(basicInfo, null, 2) + "\n"],
-    ["carry-over.json", JSON.stringify(result, null, 2) + "\n"],
-    ["report.md", carryOverMarkdown(result)],
-    ["report.html", carryOverHtml(result)],
-  ];
-  const written: string[] = [];
-  for (const [name, text] of files) {
-    const target = path.join(dir, name);
-    const before = await readFile(target, "utf8").catch(() => null);
-    if (before !== text) await writeFile(target, text);
-    written.push(target);
-  }
-  return { carryOver: result, dir, files: written };
-}
-
-/** One transaction per year: the previous record of the year is replaced whole (idempotent). */
-async function record(db: Queryable, c: CarryOver): Promise<void> {
-  const table = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
-  await db.query(carryOverDdl());
-  await db.query("BEGIN");
-  try {
-    await db.query(`DELETE FROM ${table} WHERE stack = $1 AND year = $2`, [c.stack, c.year]);
-    for (const l of c.lines)
-      await db.query(
-        `INSERT INTO ${table} (stack, year, place_code, bill_code, used_count, voided_count, first_used, last_used,
-                               distributed, unused_count, unused_ranges)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          c.stack,
-          c.year,
-          l.place,
-          l.billCode,
-          l.used,
-          l.voided,
-          l.firstUsed,
-          l.lastUsed,
-          l.distributed,
-          l.unusedCount,
-          JSON.stringify(l.unused),
-        ],
-      );
-    await db.query("COMMIT");
-  } catch (error) {
-    await db.query("ROLLBACK").catch(() => undefined);
-    throw error;
   }
 }

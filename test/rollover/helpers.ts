@@ -6,7 +6,6 @@
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 
@@ -52,19 +51,4 @@ export function cli(args: string[], env: Record<string, string>, cwd = REPO): Pr
       },
     );
   });
-}
-
-/** A stand-in for the fiscal platform, HIS and push service: answers every path on 127.0.0.1. */
-export async function localEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((request, response) => {
-    response.writeHead(request.method === "GET" ? 405 : 200, { "content-type": "application/json" });
-    response.end('{"result":"E0001","message":"GET not allowed"}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  if (!address || typeof address !== "object") throw new Error("no address");
-  return {
-    url: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
