@@ -71,7 +71,7 @@ export interface PageSession {
 export async function withPage<T>(
   htmlFile: string,
   use: (session: PageSession) => Promise<T>,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; viewport?: { width: number; height: number } } = {},
 ): Promise<T> {
   const found = findChromium();
   if ("missing" in found) throw new Error(found.missing);
@@ -85,6 +85,7 @@ export async function withPage<T>(
       chromiumSandbox: process.getuid?.() !== 0,
       args: FLAGS,
       timeout: options.timeoutMs ?? 30_000,
+      ...(options.viewport ? { viewport: options.viewport } : {}),
     });
     const page = context.pages()[0] ?? (await context.newPage());
     const errors: string[] = [];
@@ -127,23 +128,33 @@ export interface Box {
   height: number;
 }
 
+/**
+ * The printable width of an A4 landscape page with 12 mm margins (the carry-over report's @page),
+ * in CSS pixels: lay a page out this wide to see whether it fits on paper.
+ */
+export const A4_LANDSCAPE_PRINTABLE = { width: Math.floor(((297 - 24) / 25.4) * 96), height: 700 };
+
 /** Sizes of elements (first match of each selector), as laid out on screen or for print. */
 export function measure(
   htmlFile: string,
   selectors: readonly string[],
-  options: { media?: "screen" | "print" } = {},
+  options: { media?: "screen" | "print"; viewport?: { width: number; height: number } } = {},
 ): Promise<Record<string, Box>> {
-  return withPage(htmlFile, async ({ page }) => {
-    await page.emulateMedia({ media: options.media ?? "screen" });
-    const boxes: Record<string, Box> = {};
-    for (const selector of selectors) {
-      const all = page.locator(selector);
-      const count = await all.count();
-      const box = count > 0 ? await all.first().boundingBox() : null;
-      boxes[selector] = { count, width: box?.width ?? 0, height: box?.height ?? 0 };
-    }
-    return boxes;
-  });
+  return withPage(
+    htmlFile,
+    async ({ page }) => {
+      await page.emulateMedia({ media: options.media ?? "screen" });
+      const boxes: Record<string, Box> = {};
+      for (const selector of selectors) {
+        const all = page.locator(selector);
+        const count = await all.count();
+        const box = count > 0 ? await all.first().boundingBox() : null;
+        boxes[selector] = { count, width: box?.width ?? 0, height: box?.height ?? 0 };
+      }
+      return boxes;
+    },
+    options,
+  );
 }
 
 export interface PdfResult {
