@@ -2,7 +2,12 @@
  * Probes prove the service, not the path, and a sandbox stack's probes never leave this machine.
  * Stand-ins run on 127.0.0.1; addresses elsewhere are only ever asked about, never sent to.
  */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import https from "node:https";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   networkScope,
@@ -13,6 +18,8 @@ import {
   type ProbeTarget,
 } from "../../src/rollover/probe.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
+import { check } from "../../src/rollover/run.ts";
+import { tempRepo } from "./helpers.ts";
 import { fixtureEnv } from "./fixture-env.ts";
 import { signedStandIn, type StandIn } from "./stand-ins.ts";
 
@@ -83,6 +90,51 @@ describe("what counts as the service", () => {
     );
     expect(noKey).toMatchObject({ verdict: "not-probed", via: "not sent" });
   });
+  it("a TLS certificate this machine does not trust proves nothing", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "ebill-tls-"));
+    const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+      ],
+      { stdio: "ignore" },
+    );
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_q, r) =>
+      r.end("ok"),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const result = await probe(
+        {
+          name: "HIS",
+          url: `https://localhost:${port}/his`,
+          timeoutMs: 2000,
+          proof: { kind: "tls-certificate" },
+        },
+        machineOnly,
+      );
+      expect(result).toMatchObject({ verdict: "not-verified", layer: "tls" });
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("where a sandbox stack's probes may go", () => {
@@ -101,6 +153,36 @@ describe("where a sandbox stack's probes may go", () => {
       expect(connect).not.toHaveBeenCalled();
     } finally {
       connect.mockRestore();
+    }
+  });
+
+  it("rollover check of the sandbox with its hosts down says so and connects to nothing off 127.0.0.1", async () => {
+    const repo = await tempRepo(); // the sandbox stack as shipped: interfaces on 10.231.0.11
+    const saved = { ...process.env };
+    const connect = vi.spyOn(net.Socket.prototype, "connect");
+    try {
+      Object.assign(process.env, {
+        EBILL_OPS_HOSTS_STATE: "/nonexistent/state.json",
+        FISCAL_APP_KEY: KEY,
+        // The database is tried (and refused) on 127.0.0.1: the one connection expected.
+        EBILL_DB_PASSWORD: "not-a-real-password",
+        EBILL_SANDBOX_PG_PORT: String(await closedPort()),
+      });
+      const report = await check({ stack: repo.stack, year: 2099 });
+      const endpoints = report.items.filter((i) => i.area === "interfaces");
+      expect(endpoints.length).toBeGreaterThan(0);
+      for (const item of endpoints) {
+        expect(item.status).toBe("unknown");
+        expect(item.detail).toMatch(/^not probed: the sandbox hosts are not up/);
+      }
+      const targets = connect.mock.calls.map((args) => JSON.stringify(args));
+      // The spy sees connections (the database's, on 127.0.0.1), and none went anywhere else.
+      expect(targets.some((t) => t.includes("127.0.0.1"))).toBe(true);
+      expect(targets.filter((t) => !/127\.0\.0\.1|localhost/.test(t))).toEqual([]);
+    } finally {
+      connect.mockRestore();
+      process.env = saved;
+      await repo.remove();
     }
   });
 
