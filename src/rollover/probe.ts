@@ -160,17 +160,16 @@ const TEST_HOST_RANGE = /^10\.231\.\d{1,3}\.\d{1,3}$/;
 export function networkScope(env: Pick<Environment, "kind">): NetworkScope {
   const machineOnly = env.kind === "sandbox";
   const stateFile = hostsStateFile(env as Environment);
-  const sandboxHint = "as root run 'npx ebill-ops sandbox-hosts up' to make them";
+  const makeThem = "as root run 'npx ebill-ops sandbox-hosts up' to make them";
   if (!stateFile) return { machineOnly };
   const state = readNamespaceHosts(stateFile);
-  const controller = (state as { controllerNamespace?: string } | undefined)?.controllerNamespace;
-  if (!state || !controller || state.hosts.length === 0)
-    return { machineOnly, noNamespace: `no namespace hosts are up (${stateFile}); ${sandboxHint}` };
+  const controller = state?.controllerNamespace;
+  if (!state || !controller || state.hosts.length === 0) return { machineOnly, noNamespace: makeThem };
   // A state file outlives a reboot or a killed harness: the namespace itself must exist.
   if (!existsSync(path.join("/run/netns", controller)))
     return {
       machineOnly,
-      noNamespace: `the namespace ${controller} of ${stateFile} is gone (hosts down); ${sandboxHint}`,
+      noNamespace: `${stateFile} names namespace ${controller}, which is gone; ${makeThem}`,
     };
   return {
     machineOnly,
@@ -205,8 +204,8 @@ export function routeFor(scope: NetworkScope, url: string): ProbeRoute {
     return {
       via: "refused",
       reason: scope.namespace
-        ? `${host} is not one of the namespace hosts that are up (${scope.namespace.addresses.join(", ")}); not probed, nothing sent to ${where}`
-        : `the sandbox hosts are not up, so ${host} exists nowhere on this machine; not probed, nothing sent to ${where} (${scope.noNamespace ?? "no namespace hosts"})`,
+        ? `${host} is not one of the namespace hosts that are up (${scope.namespace.addresses.join(", ")}); nothing sent to ${where}`
+        : `the sandbox hosts are not up (${host} exists only inside them), so nothing was sent to ${where}; ${scope.noNamespace ?? "make them with 'npx ebill-ops sandbox-hosts up'"}`,
     };
   return {
     via: "refused",
