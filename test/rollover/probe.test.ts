@@ -148,7 +148,9 @@ describe("where a sandbox stack's probes may go", () => {
         probe(plain("http://his.hospital.example/his"), machineOnly),
       ]);
       expect(results.map((r) => [r.verdict, r.via])).toEqual(Array(4).fill(["not-probed", "not sent"]));
-      expect(results[0]!.evidence).toMatch(/sandbox hosts are not up.*nothing was sent to 10\.231\.0\.11:9091/);
+      expect(results[0]!.evidence).toMatch(
+        /sandbox hosts are not up.*nothing was sent to 10\.231\.0\.11:9091/,
+      );
       expect(results[2]!.evidence).toMatch(/outside this machine/);
       expect(connect).not.toHaveBeenCalled();
     } finally {
