@@ -166,7 +166,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
           }[result.outcome];
           process.stdout.write(`${said}\n`);
           if (result.keptDir) process.stdout.write(`kept the earlier files in ${rel(result.keptDir)}\n`);
-          for (const f of result.files) process.stdout.write(`wrote ${rel(f)}\n`);
+          for (const f of result.files)
+            process.stdout.write(`${result.outcome === "unchanged" ? "in place" : "wrote"} ${rel(f)}\n`);
         }
         if (result.pdfProblem) {
           process.stderr.write(

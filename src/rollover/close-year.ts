@@ -7,7 +7,8 @@
  *   bills of Y can still be issued, so a carry-over would be wrong the next morning;
  * - not for a year without bills (a mistyped --year would write an empty report);
  * - a recorded carry-over is never overwritten. A rerun with the same figures changes nothing in
- *   the database (and rewrites the files from the record, so an interrupted run converges); other
+ *   the database nor in its files (a missing file is written again, so an interrupted run
+ *   converges); other
  *   figures need --force, which keeps the earlier record (marked superseded) and its files (moved
  *   to superseded/<when>/).
  * Record and files are written inside one transaction: a failure leaves the earlier state.
@@ -147,7 +148,8 @@ async function recordAndWrite(
       carry = { ...carry, supersedes: earlier.date };
     }
     if (outcome !== "unchanged") await insertRecord(db, carry);
-    const files = await writeFiles(o.dir, env, carry, live);
+    // An unchanged record leaves its files as they are; only missing ones (an interrupted run) are written.
+    const files = await writeFiles(o.dir, env, carry, live, { onlyMissing: outcome === "unchanged" });
     await db.query("COMMIT");
     return { carryOver: carry, outcome, dir: o.dir, files, ...(keptDir ? { keptDir } : {}) };
   } catch (error) {
@@ -255,7 +257,13 @@ async function keepFiles(dir: string, recordedAt: Date): Promise<string | undefi
  * The files, formatted as the repository formats them (its prettier settings), so committing
  * them keeps `format:check` green. Unchanged files are not touched.
  */
-async function writeFiles(dir: string, env: Environment, c: CarryOver, live: LiveState): Promise<string[]> {
+async function writeFiles(
+  dir: string,
+  env: Environment,
+  c: CarryOver,
+  live: LiveState,
+  options: { onlyMissing: boolean },
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: [string, string][] = [
     ["basic-info.json", JSON.stringify(basicInfo(env, c, live), null, 2)],
@@ -266,8 +274,12 @@ async function writeFiles(dir: string, env: Environment, c: CarryOver, live: Liv
   const written: string[] = [];
   for (const [name, raw] of files) {
     const target = path.join(dir, name);
-    const text = await formatted(target, raw);
     const before = await readFile(target, "utf8").catch(() => null);
+    if (before !== null && options.onlyMissing) {
+      written.push(target);
+      continue;
+    }
+    const text = await formatted(target, raw);
     if (before !== text) await writeFile(target, text);
     written.push(target);
   }

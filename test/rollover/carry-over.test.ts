@@ -4,7 +4,7 @@
  * stacks. Years come from the fixture's fiscal year; dates are pinned with EBILL_OPS_TODAY.
  */
 import { execFile } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -231,6 +231,12 @@ describe("rollover carry-over", () => {
     expect(again.stdout).toContain(`recorded on ${Y + 1}-01-05 with the same figures`);
     expect(await recorded()).toEqual(before);
     expect((await stat(html)).mtimeMs).toBe(htmlTime);
+    // A file lost (an interrupted run, a stray delete) is written again from the same figures.
+    await rm(path.join(dir, "report.md"));
+    const converge = await carryOver(`${Y + 1}-01-09`, "--year", String(Y));
+    expect(converge.code, converge.stderr).toBe(0);
+    expect(await readFile(path.join(dir, "report.md"), "utf8")).toContain(`结转日期：${Y + 1}-01-05`);
+    expect(await recorded()).toEqual(before);
 
     // A late bill of the closed year: the figures differ from the record.
     const c = await db.client();
