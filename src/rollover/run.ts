@@ -16,6 +16,7 @@ import { redactDeep, secretValues } from "../output/redact.ts";
 import { computeCarryOver, carryOverHtml, carryOverMarkdown, type CarryOver } from "./carry-over.ts";
 import { codeForYear, daysElapsed, deriveYear, yy, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
+import { offlineSizing, type OfflineOptions, type SizingBasis } from "./offline-sizing.ts";
 import { diskSpace, isLocalDatabase, probeHttp, type DiskSpace } from "./probe.ts";
 import {
   CARRY_OVER_TABLE,
@@ -71,6 +72,8 @@ export interface PrepareResult extends WriteResult {
   changed: boolean;
   /** What the reviewer must still do by hand. */
   notes: string[];
+  /** Where the stock sizes came from (null when the year was already there and kept). */
+  basis: SizingBasis | null;
 }
 
 /** Things prepare cannot decide: codes only the fiscal platform issues, print clients' templates. */
@@ -106,6 +109,8 @@ export async function prepare(options: {
   force?: boolean;
   /** Usage override for callers without a database (tests of the writer); normally read live. */
   usage?: PointUsage[];
+  /** Size the stock offline (no database connection): --issued-per-day or --from-carry-over. */
+  offline?: OfflineOptions;
 }): Promise<PrepareResult> {
   checkYear(options.year);
   const { file, env } = await loadForRollover(options.stack);
@@ -121,19 +126,24 @@ export async function prepare(options: {
       (!file.endsWith(".ts") && (env.billTypes ?? []).some((b) => b.year === year)));
 
   let sizing: SizingLine[] = [];
+  let basis: SizingBasis | null = null;
   let result: WriteResult;
   if (alreadyThere) {
     // Kept as reviewed; only the stack's reference to it is completed if missing.
     result = file.endsWith(".ts") ? await ensureYearListed(file, year) : { written: [], unchanged: [file] };
   } else {
-    const lastYearDays = daysElapsed(year - 1, today(env));
+    // Offline sizing never opens a connection: the database may be one this machine must not reach.
+    const offline = await offlineSizing(env, year, options.offline ?? {});
+    const lastYearDays = offline?.days ?? daysElapsed(year - 1, today(env));
     const usage =
       options.usage ??
+      offline?.usage ??
       (await withClient(env, (db) => readUsage(db, schemaOf(env), year - 1))).map((u) => ({
         place: u.place,
         billCode: u.billCode,
         issued: u.count,
       }));
+    basis = offline?.basis ?? { kind: "database" };
     const base = withoutYear(env, year);
     const derived = deriveYear(base, year, usage, lastYearDays);
     sizing = derived.sizing;
@@ -145,12 +155,13 @@ export async function prepare(options: {
           stack: env.name,
           sizing,
           margin: env.maintenance.stockSafetyMargin,
+          basis,
         })
       : await writePlainStack(write);
   }
   if (result.written.length > 0) await validateInChild(file);
   const changed = result.written.length > 0;
-  return { ...result, file, year, sizing, changed, notes: changed ? reviewNotes(env, year) : [] };
+  return { ...result, file, year, sizing, changed, notes: changed ? reviewNotes(env, year) : [], basis };
 }
 
 /** The environment without year `year`'s parts, so --force derives them afresh. */
