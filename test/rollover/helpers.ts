@@ -1,11 +1,12 @@
 /**
- * Rollover tests work on TEMP COPIES of the stacks (never the repository's): a temp folder with
- * `stacks/` copied and `src` / `node_modules` linked, so the copied stack files import the real
- * model. The CLI runs as a child process, as a user or the pipeline runs it; a fresh process also
+ * Rollover tests work on TEMP COPIES of the tests' own fixture stacks (test/fixtures/stacks/, never
+ * the repository's stacks/): a temp folder with them as `stacks/` and `src` / `node_modules` linked,
+ * so the copied stack files import the real model. The CLI runs as a child process, as a user or the pipeline runs it; a fresh process also
  * sees stack files that prepare has just rewritten (ES modules are cached per process).
  */
 import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { copyFixtureStacks } from "../harness/fixture-stacks.ts";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -19,14 +20,13 @@ export interface TempRepo {
   remove(): Promise<void>;
 }
 
-/** A copy of stacks/ in a temp folder, the sandbox's interface URLs pointed at `endpoint` if given. */
+/** The fixture stacks in a temp folder, the sandbox fixture's interface URLs pointed at `endpoint` if given. */
 export async function tempRepo(endpoint?: string): Promise<TempRepo> {
   const root = await mkdtemp(path.join(os.tmpdir(), "ebill-rollover-"));
-  await cp(path.join(REPO, "stacks"), path.join(root, "stacks"), { recursive: true });
+  const stack = await copyFixtureStacks(root);
   for (const f of ["package.json", ".prettierrc.json"]) await cp(path.join(REPO, f), path.join(root, f));
   await symlink(path.join(REPO, "src"), path.join(root, "src"));
   await symlink(path.join(REPO, "node_modules"), path.join(root, "node_modules"));
-  const stack = path.join(root, "stacks/sandbox.ts");
   if (endpoint) {
     const text = await readFile(stack, "utf8");
     await writeFile(stack, text.replace(/http:\/\/10\.231\.0\.11:\d+/g, endpoint));
