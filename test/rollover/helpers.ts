@@ -45,7 +45,18 @@ export function cli(args: string[], env: Record<string, string>, cwd = REPO): Pr
     execFile(
       process.execPath,
       [CLI, ...args],
-      { cwd, env: { ...process.env, NO_COLOR: "1", ...env }, maxBuffer: 20 * 1024 * 1024 },
+      {
+        cwd,
+        env: {
+          ...process.env,
+          NO_COLOR: "1",
+          // Database-only: the sandbox's namespace hosts (if `npm run demo` made them on this
+          // machine) share the fixture's addresses and must never join these plans and applies.
+          EBILL_OPS_HOSTS_STATE: path.join(REPO, ".cache", "no-test-hosts", "state.json"),
+          ...env,
+        },
+        maxBuffer: 20 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
