@@ -37,8 +37,9 @@ import {
 } from "./write-year.ts";
 
 /**
- * Rollover reports readiness item by item itself, so the loader's own December rule (next year
- * required from 12-20) must not stop it from loading: stacks are loaded as on an ordinary day.
+ * Rollover reports readiness item by item itself. The validation rules no longer read the date
+ * (the year-end banner does), so this ordinary day changes nothing today; it keeps rollover
+ * loading stacks as on any day whatever a rule might do with the date.
  */
 const ORDINARY_DAY = new Date("2000-06-15T12:00:00Z");
 
