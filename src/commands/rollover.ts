@@ -24,6 +24,15 @@ function parseDays(value: string): number {
   return n;
 }
 
+interface PrepareOptions {
+  stack: string;
+  year: number;
+  force?: boolean;
+  json?: boolean;
+  issuedPerDay?: string[];
+  fromCarryOver?: string;
+}
+
 export function register(program: Command, setExit: (code: number) => void): void {
   const rollover = program
     .command("rollover")
@@ -53,59 +62,50 @@ export function register(program: Command, setExit: (code: number) => void): voi
         "Without --issued-per-day or --from-carry-over the stock is sized from Y-1's issuing read from the\n" +
         "stack's database. With either, no connection is made and the year file says its sizes are estimates.",
     )
-    .action(
-      async (options: {
-        stack: string;
-        year: number;
-        force?: boolean;
-        json?: boolean;
-        issuedPerDay?: string[];
-        fromCarryOver?: string;
-      }) => {
-        const result = await prepare({
-          stack: options.stack,
-          year: options.year,
-          force: options.force,
-          offline: { issuedPerDay: options.issuedPerDay, fromCarryOver: options.fromCarryOver },
-        });
-        if (options.json) {
-          process.stdout.write(
-            JSON.stringify(
-              {
-                changed: result.changed,
-                written: result.written.map(rel),
-                sizing: result.sizing,
-                notes: result.notes,
-                basis: result.basis,
-              },
-              null,
-              2,
-            ) + "\n",
-          );
-          return;
-        }
-        if (!result.changed)
-          process.stdout.write(
-            `${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`,
-          );
-        for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
-        if (result.basis && result.basis.kind !== "database")
-          process.stdout.write(
-            `stock sized OFFLINE (estimates, the database was not read): ${result.basis.kind === "issued-per-day" ? `--issued-per-day ${result.basis.rates}` : `numbers used in ${result.basis.year} from ${rel(result.basis.file)}`}\n`,
-          );
-        for (const s of result.sizing)
-          process.stdout.write(
-            `  stock ${s.place} ${s.billCode}: ${Math.round(s.issuedLastYear)} ${result.basis?.kind === "issued-per-day" ? "estimated" : "issued"} under ${s.previousCode} in ${s.days} days ` +
-              `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
-          );
-        for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);
-        if (result.changed)
-          process.stdout.write(
-            `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,
-          );
-        setExit(0);
-      },
-    );
+    .action(async (options: PrepareOptions) => {
+      const result = await prepare({
+        stack: options.stack,
+        year: options.year,
+        force: options.force,
+        offline: { issuedPerDay: options.issuedPerDay, fromCarryOver: options.fromCarryOver },
+      });
+      if (options.json) {
+        process.stdout.write(
+          JSON.stringify(
+            {
+              changed: result.changed,
+              written: result.written.map(rel),
+              sizing: result.sizing,
+              notes: result.notes,
+              basis: result.basis,
+            },
+            null,
+            2,
+          ) + "\n",
+        );
+        return;
+      }
+      if (!result.changed)
+        process.stdout.write(
+          `${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`,
+        );
+      for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
+      if (result.basis && result.basis.kind !== "database")
+        process.stdout.write(
+          `stock sized OFFLINE (estimates, the database was not read): ${result.basis.kind === "issued-per-day" ? `--issued-per-day ${result.basis.rates}` : `numbers used in ${result.basis.year} from ${rel(result.basis.file)}`}\n`,
+        );
+      for (const s of result.sizing)
+        process.stdout.write(
+          `  stock ${s.place} ${s.billCode}: ${Math.round(s.issuedLastYear)} ${result.basis?.kind === "issued-per-day" ? "estimated" : "issued"} under ${s.previousCode} in ${s.days} days ` +
+            `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
+        );
+      for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);
+      if (result.changed)
+        process.stdout.write(
+          `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,
+        );
+      setExit(0);
+    });
 
   rollover
     .command("check")
