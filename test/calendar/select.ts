@@ -2,8 +2,7 @@
  * Which test files `npm run test:calendar` runs under libfaketime: those that need neither a
  * database nor namespace hosts, found from the import graph (a test that reaches the PostgreSQL
  * or namespace-host harness, directly or through a helper, needs them), so a new test file is
- * picked up without anyone editing a list. Tests that are slow for other reasons are left out by
- * name below, with the reason.
+ * picked up without anyone editing a list.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -13,11 +12,6 @@ const TEST_DIR = path.join(ROOT, "test");
 
 /** Modules that start a database server or namespace hosts. */
 const NEEDS_SERVERS = ["test/harness/postgres.ts", "test/harness/netns.ts", "test/harness/netns-rootfs.ts"];
-
-/** Needs no server, but is slow and has nothing to do with dates: run by `npm test` only. */
-const LEFT_OUT: Record<string, string> = {
-  "test/hosts/lint.test.ts": "ansible-lint and yamllint over the roles take minutes",
-};
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -51,6 +45,6 @@ function needsServers(file: string, seen = new Set<string>()): boolean {
 export function calendarTestFiles(): string[] {
   return testFiles(TEST_DIR)
     .map((f) => path.relative(ROOT, f))
-    .filter((rel) => !(rel in LEFT_OUT) && !needsServers(path.join(ROOT, rel)))
+    .filter((rel) => !needsServers(path.join(ROOT, rel)))
     .sort();
 }
