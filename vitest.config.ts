@@ -8,5 +8,9 @@ export default defineConfig({
     hookTimeout: 180_000,
     // Integration suites share one sandbox PostgreSQL and the namespace hosts; files run one at a time.
     fileParallelism: false,
+    // A date exported in the developer's shell never leaks into the tests: they run on the real
+    // clock (or libfaketime's, in `npm run test:calendar`), and a test that needs a date pins its
+    // own EBILL_OPS_TODAY (test/harness/fixture-stacks.ts: FIXTURE_TODAY).
+    env: { EBILL_OPS_TODAY: "" },
   },
 });

@@ -17,7 +17,11 @@ export function renderSchema(): string {
   );
 }
 
-/** Relative path -> content, for every generated file. Stacks that do not validate are skipped. */
+/**
+ * Relative path -> content, for every generated file. Stacks that do not validate are skipped.
+ * Nothing here depends on the date: the rules never read it (year readiness is the year-end
+ * banner's, src/rollover/banner.ts), and inventories hold no year (test/calendar checks both).
+ */
 export async function renderGeneratedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>([["schemas/environment.schema.json", renderSchema()]]);
   for (const file of await listStackFiles()) {

@@ -45,3 +45,20 @@ export function now(): Date {
     throw new Error(`EBILL_OPS_TODAY='${fixed}' is not a date; use YYYY-MM-DD`);
   return date;
 }
+
+/** The zone a stack's dates are judged in unless it declares another (`maintenance.timezone`). */
+export const HOSPITAL_TIME_ZONE = "Asia/Shanghai";
+
+/**
+ * The calendar year it is now in the hospital's time zone: what a stack that follows the calendar
+ * (the sandbox) declares as its fiscal year. It reads the one clock, so EBILL_OPS_TODAY rehearses
+ * another year, also where a .ts stack is evaluated in a child process that gets EBILL_OPS_TODAY.
+ */
+export function currentYear(timeZone: string = HOSPITAL_TIME_ZONE): number {
+  return localDate(now(), timeZone).year;
+}
+
+/** `YYYY-MM-DD` of a local date. */
+export function isoDay(d: Pick<LocalDate, "year" | "month" | "day">): string {
+  return `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
+}

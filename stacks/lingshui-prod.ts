@@ -4,6 +4,7 @@ import { defineEnvironment, secret } from "../src/model/environment.ts";
 import { withYears } from "../src/model/compose.ts";
 import * as lingshui from "./lingshui/common.ts";
 import year2026 from "./lingshui-prod/year-2026.ts";
+import year2027 from "./lingshui-prod/year-2027.ts";
 
 export default defineEnvironment(
   withYears(
@@ -191,6 +192,6 @@ export default defineEnvironment(
         stockSafetyMargin: 1.3,
       },
     },
-    [year2026],
+    [year2026, year2027],
   ),
 );

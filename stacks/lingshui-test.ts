@@ -4,6 +4,7 @@ import { defineEnvironment, secret } from "../src/model/environment.ts";
 import { withYears } from "../src/model/compose.ts";
 import * as lingshui from "./lingshui/common.ts";
 import year2026 from "./lingshui-test/year-2026.ts";
+import year2027 from "./lingshui-test/year-2027.ts";
 
 export default defineEnvironment(
   withYears(
@@ -86,6 +87,6 @@ export default defineEnvironment(
         },
       ],
     },
-    [year2026],
+    [year2026, year2027],
   ),
 );

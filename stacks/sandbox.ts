@@ -1,15 +1,24 @@
 // The local sandbox hospital: `ebill-ops sandbox up` serves its database on 127.0.0.1 and the
 // test-host harness makes its hosts in network namespaces (10.231.0.0/24, only inside them).
+//
+// It follows the calendar: its fiscal year is the current year in the hospital's time zone
+// (EBILL_OPS_TODAY rehearses another day), so `npm run demo` works on any date. Next year is not
+// declared in advance: `ebill-ops rollover prepare --stack sandbox --year <next>` adds it as
+// stacks/sandbox/year-<next>.ts, listed below in calendarYears(...): the year-end rehearsal.
 import { defineEnvironment, secret } from "../src/model/environment.ts";
-import { withYears } from "../src/model/compose.ts";
-import year2026 from "./sandbox/year-2026.ts";
+import { calendarYears, withYears } from "../src/model/compose.ts";
+import { currentYear } from "../src/time.ts";
+import sandboxYear, { outpatientCode } from "./sandbox/year.ts";
+
+// In the hospital's time zone (Asia/Shanghai, the default of maintenance.timezone).
+const year = currentYear();
 
 export default defineEnvironment(
   withYears(
     {
       name: "sandbox",
       kind: "sandbox",
-      hospital: { name: "沙箱演示医院", agencyCode: "SANDBOX0001", regionCode: "469028", fiscalYear: 2026 },
+      hospital: { name: "沙箱演示医院", agencyCode: "SANDBOX0001", regionCode: "469028", fiscalYear: year },
       hosts: [
         { name: "sbx-app", address: "10.231.0.11", os: "debian", roles: ["app", "proxy"] },
         { name: "sbx-db", address: "10.231.0.12", os: "debian", roles: ["db", "file"] },
@@ -78,10 +87,10 @@ export default defineEnvironment(
           version: "3.2.1",
           printer: "EPSON_LQ-630K",
           paper: "241x140",
-          template: "46060126",
+          template: outpatientCode(year),
         },
       ],
     },
-    [year2026],
+    calendarYears(year, sandboxYear, []),
   ),
 );

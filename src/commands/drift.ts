@@ -3,6 +3,7 @@ import { driftReport, renderDriftMarkdown, renderDriftText } from "../output/dri
 import { openStack, scrubbed } from "../plan/context.ts";
 import { makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../plan/sources.ts";
+import { renderYearBannerMarkdown, renderYearBannerText, yearBanner } from "../rollover/banner.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -19,9 +20,16 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const textOnStdout = !options.json && !options.markdown;
         const plan = await makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice);
         const report = ctx.redact(driftReport(plan));
+        // The year-end banner informs beside the drift; it never changes the exit status.
+        const banner = yearBanner(ctx.env);
         if (options.json) ctx.out(JSON.stringify(report, null, 2) + "\n");
-        else if (options.markdown) ctx.out(renderDriftMarkdown(report));
-        else ctx.out(renderDriftText(report, ctx.paint));
+        else if (options.markdown)
+          ctx.out((banner ? renderYearBannerMarkdown(banner) + "\n" : "") + renderDriftMarkdown(report));
+        else
+          ctx.out(
+            renderDriftText(report, ctx.paint) +
+              (banner ? "\n" + renderYearBannerText(banner, ctx.paint) : ""),
+          );
         setExit(report.drifted ? 2 : 0);
       });
     });

@@ -12,6 +12,22 @@ import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-
 import { compareWithReviewed } from "../gitops/reviewed.ts";
 import { listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../time.ts";
+import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
+import { sortBanners, yearBanner, type YearBanner } from "../rollover/banner.ts";
+
+/**
+ * The year-end banners of the stacks, read offline from the declarations (no live system). A stack
+ * that does not load has no banner here: its plan fails and the comment says so.
+ */
+async function yearBanners(files: readonly string[]): Promise<YearBanner[]> {
+  const at = now();
+  const banners = [];
+  for (const file of files) {
+    const loaded = await loadStack(file, { today: at });
+    if (loaded.ok) banners.push(yearBanner(loaded.env, at));
+  }
+  return sortBanners(banners);
+}
 
 async function readJson(file: string, what: string): Promise<unknown> {
   let text: string;
@@ -74,6 +90,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const body = buildPlanComment(outcomes, {
           commit: options.commit?.slice(0, 12),
           runUrl: options.runUrl,
+          yearBanners: await yearBanners(await listStackFiles()),
         });
         await output(body, options.out);
       },
@@ -102,10 +119,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const drift = toDriftReport(await readJson(options.drift, "the drift report"), options.drift);
         const issues = await readJson(options.issues, "the issue list");
         if (!Array.isArray(issues)) throw new Error(`${options.issues}: expected a JSON array of issues`);
+        const stackFile = await resolveStackFile(options.stack).catch(() => null);
         const action = decideDriftIssue(options.stack, drift, issues as IssueRecord[], {
           checkedAt: now().toISOString(),
           runUrl: options.runUrl,
           commit: options.commit?.slice(0, 12),
+          yearBanner: stackFile ? ((await yearBanners([stackFile]))[0] ?? null) : null,
         });
         process.stdout.write(JSON.stringify(action) + "\n");
       },

@@ -26,6 +26,15 @@ function parseDays(value: string): number {
   return n;
 }
 
+interface PrepareOptions {
+  stack: string;
+  year: number;
+  force?: boolean;
+  json?: boolean;
+  issuedPerDay?: string[];
+  fromCarryOver?: string;
+}
+
 export function register(program: Command, setExit: (code: number) => void): void {
   const rollover = program
     .command("rollover")
@@ -39,13 +48,29 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .requiredOption("--year <year>", "the new fiscal year, e.g. 2027", parseYear)
     .option("--force", "regenerate year Y's file from today's figures even if it exists")
-    .option("--json", "print {changed, written[], sizing[]} as JSON")
+    .option(
+      "--issued-per-day <rates>",
+      "size the stock offline from bills per day instead of the database: N (every point), POINT=N, POINT/BILLCODE=N (Y-1's code); comma-separated or repeated",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option(
+      "--from-carry-over <path>",
+      "size the stock offline from a closed year's carry-over (carry-over/<stack>/<year>/ or its carry-over.json)",
+    )
+    .option("--json", "print {changed, written[], sizing[], basis} as JSON")
     .addHelpText(
       "after",
-      "\nExit status: 0 written or already prepared, 1 error.\nA second run changes nothing: an existing year file is kept as reviewed (use --force to regenerate).",
+      "\nExit status: 0 written or already prepared, 1 error.\nA second run changes nothing: an existing year file is kept as reviewed (use --force to regenerate).\n" +
+        "Without --issued-per-day or --from-carry-over the stock is sized from Y-1's issuing read from the\n" +
+        "stack's database. With either, no connection is made and the year file says its sizes are estimates.",
     )
-    .action(async (options: { stack: string; year: number; force?: boolean; json?: boolean }) => {
-      const result = await prepare({ stack: options.stack, year: options.year, force: options.force });
+    .action(async (options: PrepareOptions) => {
+      const result = await prepare({
+        stack: options.stack,
+        year: options.year,
+        force: options.force,
+        offline: { issuedPerDay: options.issuedPerDay, fromCarryOver: options.fromCarryOver },
+      });
       if (options.json) {
         process.stdout.write(
           JSON.stringify(
@@ -54,6 +79,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
               written: result.written.map(rel),
               sizing: result.sizing,
               notes: result.notes,
+              basis: result.basis,
             },
             null,
             2,
@@ -66,9 +92,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
           `${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`,
         );
       for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
+      if (result.basis && result.basis.kind !== "database")
+        process.stdout.write(
+          `stock sized OFFLINE (estimates, the database was not read): ${result.basis.kind === "issued-per-day" ? `--issued-per-day ${result.basis.rates}` : `numbers used in ${result.basis.year} from ${rel(result.basis.file)}`}\n`,
+        );
       for (const s of result.sizing)
         process.stdout.write(
-          `  stock ${s.place} ${s.billCode}: ${s.issuedLastYear} issued under ${s.previousCode} in ${s.days} days ` +
+          `  stock ${s.place} ${s.billCode}: ${Math.round(s.issuedLastYear)} ${result.basis?.kind === "issued-per-day" ? "estimated" : "issued"} under ${s.previousCode} in ${s.days} days ` +
             `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
         );
       for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);

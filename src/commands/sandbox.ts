@@ -31,8 +31,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description(
       "start it (kept running after the command); the first start creates the reference schema and seed",
     )
-    .action(async () => {
-      await sandboxUp(say);
+    .option(
+      "--reset-if-other-year",
+      "if its database was seeded for another year than the sandbox stack now declares (the calendar moved on), reset it first",
+    )
+    .action(async (options: { resetIfOtherYear?: boolean }) => {
+      await sandboxUp(say, { resetIfOtherYear: options.resetIfOtherYear });
     });
   sandbox
     .command("down")

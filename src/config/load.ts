@@ -12,6 +12,7 @@ import type { z } from "zod";
 import { Environment } from "../model/environment.ts";
 import { type ConfigIssue, formatPath } from "./issues.ts";
 import { runRules, type RuleContext } from "./rules/index.ts";
+import { now } from "../time.ts";
 
 /** Larger files are refused before reading: a stack is a few hundred KB at most. */
 export const MAX_STACK_BYTES = 5 * 1024 * 1024;
@@ -70,7 +71,7 @@ export async function loadStack(file: string, context: Partial<RuleContext> = {}
     }));
     return { ok: false, file: shown, issues };
   }
-  const issues = runRules(parsed.data, { today: context.today ?? new Date(), file: shown });
+  const issues = runRules(parsed.data, { today: context.today ?? now(), file: shown });
   const ok = !issues.some((i) => i.severity === "error");
   return ok ? { ok, file: shown, env: parsed.data, issues } : { ok, file: shown, issues };
 }

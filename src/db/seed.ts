@@ -3,7 +3,8 @@
  * information that issued bills need, and a few thousand issued bills, so that deleting something
  * in use has consequences (and the year-end carry-over has real used / unused ranges).
  *
- * WHAT THE SEED WRITES (from the stack it is given, normally stacks/sandbox.ts):
+ * WHAT THE SEED WRITES (from the stack it is given: stacks/sandbox.ts, whose fiscal year is the
+ * current year, or in tests test/fixtures/stacks/sandbox.ts, 2026):
  * - the reference schema (src/db/reference-schema.ts) and the tool schema `ebill_ops`;
  * - the tablespaces and partitions the stack declares for `hospital.fiscalYear`;
  * - bill types, invoicing points (with their bill codes), payment channels and bill stock exactly
@@ -16,7 +17,8 @@
  *   size = last - first + 1. Ranges with purpose "exchange" and other years' ranges are untouched;
  * - within a used run, the bill at 1-based position k is voided (作废) when k % 50 == 0 (the 50th,
  *   100th, ...); voided bills keep their number, so they count as used;
- * - with stacks/sandbox.ts (2026):
+ * - with the sandbox shape, here of 2026 (test/fixtures/stacks/sandbox.ts; stacks/sandbox.ts gives
+ *   the same numbers under the current year's codes):
  *     46060126 / 2026-01 / 0000000001-0000050000 at 001:   0000000001-0000002500 used (2,500; 50 voided)
  *     46060126 / 2026-01 / 0000050001-0000060000 at 00000: 0000050001-0000050500 used (500; 10 voided)
  *     46060226 / 2026-01 / 0000000001-0000010000 at 002:   0000000001-0000000500 used (500; 10 voided)

@@ -8,6 +8,7 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type { Change, Plan } from "../plan/types.ts";
 import { changeLine, inline, renderPlanWithin } from "./render.ts";
+import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
 
 export const COMMENT_MARKER = "<!-- ebill-ops:plan-comment -->";
 /** GitHub's hard limit for a comment or issue body. */
@@ -26,6 +27,11 @@ export interface CommentOptions {
   /** Link to the workflow run: its log and the plan artifacts. */
   runUrl?: string;
   budget?: number;
+  /**
+   * The year-end banners of the stacks (from 1 December: next year not declared). Shown at the
+   * top; they inform the reviewer and never fail the pull request.
+   */
+  yearBanners?: readonly YearBanner[];
 }
 
 /**
@@ -90,6 +96,7 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
     `## ebill-ops plan${options.commit ? ` at \`${options.commit}\`` : ""}`,
     "",
   ];
+  for (const banner of options.yearBanners ?? []) head.push(renderYearBannerMarkdown(banner));
   if (problems.length > 0) {
     head.push("> [!WARNING]", "> Some stacks could not be planned; do not merge until they are:");
     for (const p of problems)

@@ -8,6 +8,7 @@ import { sha256 } from "../canonical.ts";
 import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
 import type { Plan } from "../plan/types.ts";
 import { COMMENT_BUDGET } from "./comment.ts";
+import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
 
 export const DRIFT_LABEL = "drift";
 
@@ -82,6 +83,8 @@ export interface DriftContext {
   runUrl?: string;
   commit?: string;
   budget?: number;
+  /** The stack's year-end banner, shown above the drift (it does not open or keep an issue by itself). */
+  yearBanner?: YearBanner | null;
 }
 
 export function driftTitle(stack: string): string {
@@ -93,6 +96,7 @@ export function driftBody(report: DriftReport, context: DriftContext): string {
   const n = report.differences.length;
   const head = [
     marker(report.stack, fingerprint(report)),
+    ...(context.yearBanner ? [renderYearBannerMarkdown(context.yearBanner)] : []),
     `The live systems of **${report.stack}** no longer match the declaration in \`stacks/\`` +
       `${context.commit ? ` at \`${context.commit}\`` : ""}: ${n} object${n === 1 ? "" : "s"} differ. ` +
       `Last checked ${context.checkedAt}${context.runUrl ? ` ([run](${context.runUrl}))` : ""}.`,

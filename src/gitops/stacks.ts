@@ -32,7 +32,8 @@ export function planEnvironmentName(stack: string): string {
 
 /**
  * Every stack under `dir`. An invalid stack is still listed (its plan job then fails loudly and
- * names the problem) and counted as production, so it never slips past an approval.
+ * names the problem) and counted as production, so it never slips past an approval. Validity does
+ * not depend on the date, so neither does the list (a stack is never `unknown` on 20 December).
  */
 export async function listStacks(dir = STACKS_DIR): Promise<StackEntry[]> {
   const entries: StackEntry[] = [];

@@ -42,3 +42,18 @@ export function withYears(base: EnvironmentInput, years: readonly YearDeclaratio
     })),
   };
 }
+
+/**
+ * The years of a stack that follows the calendar (the sandbox): `template(year)` declares `year`
+ * (normally `currentYear()`, so the stack works on any date), unless one of `files` declares that
+ * year already; then the files. `rollover prepare` writes next year as such a file and lists it
+ * here, so the year-end can be rehearsed in December, and a year file kept past New Year wins
+ * over the template instead of declaring the year twice.
+ */
+export function calendarYears(
+  year: number,
+  template: (year: number) => YearDeclaration,
+  files: readonly YearDeclaration[] = [],
+): YearDeclaration[] {
+  return [...(files.some((f) => f.year === year) ? [] : [template(year)]), ...files];
+}

@@ -61,7 +61,7 @@ export function roundUpNice(n: number, min: number): number {
 
 /** Days of `year` that have passed on `today` (1 January counts as one day), capped at the year's length. */
 export function daysElapsed(year: number, today: { year: number; month: number; day: number }): number {
-  const length = isLeap(year) ? 366 : 365;
+  const length = daysInYear(year);
   if (today.year > year) return length;
   if (today.year < year) return 0;
   const start = Date.UTC(year, 0, 1);
@@ -69,8 +69,8 @@ export function daysElapsed(year: number, today: { year: number; month: number; 
   return Math.min(length, Math.floor((at - start) / 86_400_000) + 1);
 }
 
-function isLeap(year: number): boolean {
-  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+export function daysInYear(year: number): number {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 366 : 365;
 }
 
 /** Bills per day a point issued under a code in `year`, from the usage read on `today`. */

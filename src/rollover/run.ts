@@ -16,6 +16,7 @@ import { localDate, now } from "../time.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
 import { codeForYear, daysElapsed, deriveYear, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
+import { offlineSizing, type OfflineOptions, type SizingBasis } from "./offline-sizing.ts";
 import {
   diskSpace,
   interfaceTargets,
@@ -36,8 +37,9 @@ import {
 } from "./write-year.ts";
 
 /**
- * Rollover reports readiness item by item itself, so the loader's own December rule (next year
- * required from 12-20) must not stop it from loading: stacks are loaded as on an ordinary day.
+ * Rollover reports readiness item by item itself. The validation rules no longer read the date
+ * (the year-end banner does), so this ordinary day changes nothing today; it keeps rollover
+ * loading stacks as on any day whatever a rule might do with the date.
  */
 const ORDINARY_DAY = new Date("2000-06-15T12:00:00Z");
 
@@ -71,6 +73,8 @@ export interface PrepareResult extends WriteResult {
   changed: boolean;
   /** What the reviewer must still do by hand. */
   notes: string[];
+  /** Where the stock sizes came from (null when the year was already there and kept). */
+  basis: SizingBasis | null;
 }
 
 /** Things prepare cannot decide: codes only the fiscal platform issues, print clients' templates. */
@@ -106,6 +110,8 @@ export async function prepare(options: {
   force?: boolean;
   /** Usage override for callers without a database (tests of the writer); normally read live. */
   usage?: PointUsage[];
+  /** Size the stock offline (no database connection): --issued-per-day or --from-carry-over. */
+  offline?: OfflineOptions;
 }): Promise<PrepareResult> {
   checkYear(options.year);
   const { file, env } = await loadForRollover(options.stack);
@@ -121,19 +127,24 @@ export async function prepare(options: {
       (!file.endsWith(".ts") && (env.billTypes ?? []).some((b) => b.year === year)));
 
   let sizing: SizingLine[] = [];
+  let basis: SizingBasis | null = null;
   let result: WriteResult;
   if (alreadyThere) {
     // Kept as reviewed; only the stack's reference to it is completed if missing.
     result = file.endsWith(".ts") ? await ensureYearListed(file, year) : { written: [], unchanged: [file] };
   } else {
-    const lastYearDays = daysElapsed(year - 1, today(env));
+    // Offline sizing never opens a connection: the database may be one this machine must not reach.
+    const offline = await offlineSizing(env, year, options.offline ?? {});
+    const lastYearDays = offline?.days ?? daysElapsed(year - 1, today(env));
     const usage =
       options.usage ??
+      offline?.usage ??
       (await withClient(env, (db) => readUsage(db, schemaOf(env), year - 1))).map((u) => ({
         place: u.place,
         billCode: u.billCode,
         issued: u.count,
       }));
+    basis = offline?.basis ?? { kind: "database" };
     const base = withoutYear(env, year);
     const derived = deriveYear(base, year, usage, lastYearDays);
     sizing = derived.sizing;
@@ -145,12 +156,13 @@ export async function prepare(options: {
           stack: env.name,
           sizing,
           margin: env.maintenance.stockSafetyMargin,
+          basis,
         })
       : await writePlainStack(write);
   }
   if (result.written.length > 0) await validateInChild(file);
   const changed = result.written.length > 0;
-  return { ...result, file, year, sizing, changed, notes: changed ? reviewNotes(env, year) : [] };
+  return { ...result, file, year, sizing, changed, notes: changed ? reviewNotes(env, year) : [], basis };
 }
 
 /** The environment without year `year`'s parts, so --force derives them afresh. */

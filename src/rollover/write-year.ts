@@ -11,6 +11,7 @@ import { format, resolveConfig } from "prettier";
 import { parseDocument, isMap, isSeq, YAMLSeq, type Document } from "yaml";
 import type { YearDeclaration } from "../model/compose.ts";
 import type { SizingLine } from "./derive.ts";
+import { basisComment, type SizingBasis } from "./offline-sizing.ts";
 
 export interface WriteResult {
   /** Files written (created or changed), relative to the working directory where possible. */
@@ -61,17 +62,27 @@ export function literal(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function sizingComment(sizing: readonly SizingLine[], margin: number): string[] {
+function sizingComment(sizing: readonly SizingLine[], margin: number, basis: SizingBasis): string[] {
   if (sizing.length === 0) return [];
+  const rate =
+    basis.kind === "issued-per-day"
+      ? "bills per day given"
+      : basis.kind === "carry-over"
+        ? `numbers used in ${basis.year} / its days`
+        : "bills issued last year / days elapsed";
   const lines = [
-    `// Stock per invoicing point = bills issued last year / days elapsed x 365 x margin ${margin},`,
+    `// Stock per invoicing point = ${rate} x 365 x margin ${margin},`,
     "// rounded up; exchange (旧票回收) ranges are pre-distributed after the issuing ranges.",
   ];
-  for (const s of sizing)
+  for (const s of sizing) {
+    const from =
+      basis.kind === "issued-per-day"
+        ? `estimated ${Number.isInteger(s.perDay) ? s.perDay : s.perDay.toFixed(1)}/day for ${s.previousCode}`
+        : `${Math.round(s.issuedLastYear)} ${basis.kind === "carry-over" ? `used in ${basis.year}` : "issued"} under ${s.previousCode} in ${s.days} days (${s.perDay.toFixed(1)}/day)`;
     lines.push(
-      `//   ${s.place} ${s.billCode}: ${s.issuedLastYear} issued under ${s.previousCode} in ${s.days} days` +
-        ` (${s.perDay.toFixed(1)}/day) -> ${s.issueRange} to issue, ${s.exchangeRange} for exchange`,
+      `//   ${s.place} ${s.billCode}: ${from} -> ${s.issueRange} to issue, ${s.exchangeRange} for exchange`,
     );
+  }
   return lines;
 }
 
@@ -83,14 +94,21 @@ export async function renderYearFile(options: {
   stack: string;
   sizing: readonly SizingLine[];
   margin: number;
+  /** Where the stock sizes came from (default: the database). */
+  basis?: SizingBasis;
+  /** The file the year was derived from, as the header names it. */
+  derivedFrom?: string;
 }): Promise<string> {
   const { declaration: d } = options;
+  const basis = options.basis ?? { kind: "database" };
+  const relative = (file: string) => path.relative(path.dirname(options.file), file) || file;
   const source = [
     `// Fiscal year ${d.year} of ${options.hospital} (stack ${options.stack}), written by`,
-    `// 'ebill-ops rollover prepare --year ${d.year}' from year-${d.year - 1}.ts and ${d.year - 1}'s issuing in the database.`,
+    `// 'ebill-ops rollover prepare --year ${d.year}', derived from ${d.year - 1} as declared in ${options.derivedFrom ?? `year-${d.year - 1}.ts`}.`,
+    ...basisComment(basis, d.year, relative),
     "// Review before merging: bill codes marked example must be replaced by the codes the fiscal",
     "// platform issued for the new year, and stock must match what the finance office received.",
-    ...sizingComment(options.sizing, options.margin),
+    ...sizingComment(options.sizing, options.margin, basis),
     `import { defineYear } from ${JSON.stringify(options.composeImport)};`,
     "",
     `export default defineYear(${literal(d)});`,
@@ -107,48 +125,88 @@ function layoutHelp(stackFile: string, year: number): string {
   return (
     `${stackFile} does not follow the per-year layout rollover prepare writes to. Move the ${year - 1} ` +
     `tablespaces, partitions, bill types, templates and stock into stacks/${name}/year-${year - 1}.ts ` +
-    `(export default defineYear({...}), see stacks/sandbox/year-2026.ts), import it in the stack file as ` +
+    `(export default defineYear({...}), see stacks/lingshui-prod/year-2026.ts), import it in the stack file as ` +
     `'import year${year - 1} from "./${name}/year-${year - 1}.ts"' and wrap the base as ` +
-    `'withYears(base, [year${year - 1}])' (see stacks/sandbox.ts); then run rollover prepare again.`
+    `'withYears(base, [year${year - 1}])' (see stacks/lingshui-prod.ts); then run rollover prepare again. ` +
+    `A stack that follows the calendar lists its years as 'withYears(base, calendarYears(year, template, []))' ` +
+    `(see stacks/sandbox.ts).`
   );
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** Where a .ts stack keeps its year files, read from its import of last year's file. */
-export async function locateYearFiles(
-  stackFile: string,
-  year: number,
-): Promise<{
+/**
+ * How a .ts stack lists its years:
+ * - "years": `import year2026 from "./x/year-2026.ts"` and `withYears(base, [year2026])`;
+ * - "calendar": a stack that follows the calendar (the sandbox): `import sandboxYear from
+ *   "./x/year.ts"` (a function of the year) and `withYears(base, calendarYears(year, sandboxYear,
+ *   [...]))`; next year's file goes beside the template and into that list.
+ */
+export type YearLayout = "years" | "calendar";
+
+export interface LocatedYearFiles {
+  layout: YearLayout;
   stackText: string;
+  /** The identifier whose import line the new import follows: last year's file, or the template. */
   previousIdent: string;
+  /** The module the new year file copies its compose import from. */
   previousSpec: string;
   yearFile: string;
+  /** Import specifier of the new year file, relative to the stack file. */
   spec: string;
-}> {
+}
+
+const CALENDAR_CALL = /\bcalendarYears\(\s*[^,()]+,\s*(\w+)\s*,\s*\[([^[\]]*)\]\s*\)/;
+
+function importOf(stackText: string, ident: string): RegExpExecArray | null {
+  return new RegExp(
+    `^import\\s+${ident}(?:\\s*,\\s*\\{[^}]*\\})?\\s+from\\s+["'](\\.{1,2}/[^"']+)["'];?[ \\t]*$`,
+    "m",
+  ).exec(stackText);
+}
+
+/** Where a .ts stack keeps its year files, read from its import of last year's file (or its year template). */
+export async function locateYearFiles(stackFile: string, year: number): Promise<LocatedYearFiles> {
   const stackText = await readFile(stackFile, "utf8");
   const importRe = new RegExp(
     `^import\\s+(\\w+)\\s+from\\s+["'](\\.{1,2}/[^"']*year-${year - 1}\\.ts)["'];?[ \\t]*$`,
     "m",
   );
   const found = importRe.exec(stackText);
-  if (!found || !/\bwithYears\s*\(/.test(stackText)) throw new LayoutError(layoutHelp(stackFile, year));
-  const previousIdent = found[1]!;
-  const previousSpec = found[2]!;
-  const spec = previousSpec.replace(new RegExp(`year-${year - 1}\\.ts$`), `year-${year}.ts`);
-  return {
-    stackText,
-    previousIdent,
-    previousSpec,
-    yearFile: path.resolve(path.dirname(stackFile), spec),
-    spec,
-  };
+  if (found && /\bwithYears\s*\(/.test(stackText)) {
+    const previousIdent = found[1]!;
+    const previousSpec = found[2]!;
+    const spec = previousSpec.replace(new RegExp(`year-${year - 1}\\.ts$`), `year-${year}.ts`);
+    return {
+      layout: "years",
+      stackText,
+      previousIdent,
+      previousSpec,
+      yearFile: path.resolve(path.dirname(stackFile), spec),
+      spec,
+    };
+  }
+  const calendar = CALENDAR_CALL.exec(stackText);
+  const template = calendar ? importOf(stackText, calendar[1]!) : null;
+  if (calendar && template) {
+    const previousSpec = template[1]!;
+    const spec = `${path.posix.dirname(previousSpec)}/year-${year}.ts`;
+    return {
+      layout: "calendar",
+      stackText,
+      previousIdent: calendar[1]!,
+      previousSpec,
+      yearFile: path.resolve(path.dirname(stackFile), spec),
+      spec,
+    };
+  }
+  throw new LayoutError(layoutHelp(stackFile, year));
 }
 
-/** The stack file with `import yearY from ...` and `yearY` in the withYears list (unchanged if present). */
+/** The stack file with `import yearY from ...` and `yearY` in its list of years (unchanged if present). */
 export function addYearToStackText(
   stackText: string,
-  located: { previousIdent: string; spec: string },
+  located: Pick<LocatedYearFiles, "previousIdent" | "spec"> & { layout?: YearLayout },
   year: number,
   stackFile: string,
 ): string {
@@ -156,25 +214,42 @@ export function addYearToStackText(
   let text = stackText;
   const specRe = new RegExp(`from\\s+["']${escapeRegExp(located.spec)}["']`);
   if (!specRe.test(text)) {
-    const importLine = new RegExp(`^import\\s+${located.previousIdent}\\s+from\\s+[^\\n]*$`, "m");
+    const importLine = new RegExp(`^import\\s+${located.previousIdent}\\b[^\\n]*$`, "m");
     text = text.replace(
       importLine,
       (line) => `${line}\nimport ${ident} from ${JSON.stringify(located.spec)};`,
     );
   }
-  // The array literal (no nested brackets) that lists last year's identifier.
-  const listRe = new RegExp(`\\[([^\\[\\]]*\\b${located.previousIdent}\\b[^\\[\\]]*)\\]`);
-  const list = listRe.exec(text);
+  // "years": the array literal (no nested brackets) that lists last year's identifier.
+  // "calendar": the list of year files given to calendarYears(...).
+  const list = located.layout === "calendar" ? calendarList(text) : yearsList(text, located.previousIdent);
   if (!list) throw new LayoutError(layoutHelp(stackFile, year));
-  const items = list[1]!
+  const items = list.inner
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
   if (!items.includes(ident)) {
     items.push(ident);
-    text = text.slice(0, list.index) + `[${items.join(", ")}]` + text.slice(list.index + list[0].length);
+    text = text.slice(0, list.start) + `[${items.join(", ")}]` + text.slice(list.end);
   }
   return text;
+}
+
+function yearsList(
+  text: string,
+  previousIdent: string,
+): { inner: string; start: number; end: number } | null {
+  const found = new RegExp(`\\[([^\\[\\]]*\\b${previousIdent}\\b[^\\[\\]]*)\\]`).exec(text);
+  return found ? { inner: found[1]!, start: found.index, end: found.index + found[0].length } : null;
+}
+
+/** Where the list inside `calendarYears(year, template, [...])` is, brackets included. */
+function calendarList(text: string): { inner: string; start: number; end: number } | null {
+  const call = CALENDAR_CALL.exec(text);
+  if (!call) return null;
+  const open = call.index + call[0].lastIndexOf("[");
+  const close = call.index + call[0].lastIndexOf("]") + 1;
+  return { inner: call[2]!, start: open, end: close };
 }
 
 export async function writeTsStack(options: {
@@ -185,6 +260,7 @@ export async function writeTsStack(options: {
   sizing: readonly SizingLine[];
   margin: number;
   force: boolean;
+  basis?: SizingBasis;
 }): Promise<WriteResult> {
   const { stackFile, declaration } = options;
   const year = declaration.year;
@@ -193,7 +269,9 @@ export async function writeTsStack(options: {
   const previousText = await readFile(previousFile, "utf8").catch(() => {
     throw new LayoutError(`${stackFile} imports ${located.previousSpec}, but ${previousFile} cannot be read`);
   });
-  const composeImport = /import\s*\{\s*defineYear\s*\}\s*from\s*["']([^"']+)["']/.exec(previousText)?.[1];
+  const composeImport = /import\s*\{[^}]*\bdefineYear\b[^}]*\}\s*from\s*["']([^"']+)["']/.exec(
+    previousText,
+  )?.[1];
   if (!composeImport)
     throw new LayoutError(
       `${previousFile} does not 'import { defineYear } from ".../src/model/compose.ts"'; a year file exports default defineYear({...})`,
@@ -211,6 +289,8 @@ export async function writeTsStack(options: {
       stack: options.stack,
       sizing: options.sizing,
       margin: options.margin,
+      basis: options.basis,
+      derivedFrom: path.basename(located.previousSpec),
     });
     await writeIfChanged(located.yearFile, text, result);
   } else result.unchanged.push(located.yearFile);

@@ -10,7 +10,12 @@
  *   .sandbox/superuser-password  the `postgres` superuser's password (only `up` needs it)
  *
  * `EBILL_SANDBOX_DIR` puts the sandbox elsewhere (tests, or a checkout the postgres user cannot
- * enter when run as root); resolveSecret then reads its secrets.env there.
+ * enter when run as root); resolveSecret then reads its secrets.env there. `EBILL_SANDBOX_STACK`
+ * makes it from another stack file than stacks/sandbox.ts (tests use their own fixture).
+ *
+ * stacks/sandbox.ts follows the calendar (its fiscal year is the current year), and the seed is of
+ * that year. A sandbox seeded in one year and started in the next holds last year's hospital:
+ * `up` says so, and `up --reset-if-other-year` (what `npm run demo` runs) starts the year afresh.
  */
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
@@ -36,6 +41,11 @@ import {
 } from "./postgres-server.ts";
 
 export const SANDBOX_STACK = "sandbox";
+
+/** The stack the sandbox is made from: `sandbox` (stacks/sandbox.ts) unless EBILL_SANDBOX_STACK names another. */
+export function sandboxStackRef(): string {
+  return process.env.EBILL_SANDBOX_STACK || SANDBOX_STACK;
+}
 
 export { sandboxRoot };
 
@@ -90,8 +100,13 @@ async function withSuperuser<T>(root: string, port: number, fn: (c: pg.Client) =
 
 export type Say = (line: string) => void;
 
+export interface UpOptions {
+  /** When the database was seeded for another fiscal year than the stack's, reset it first. */
+  resetIfOtherYear?: boolean;
+}
+
 /** Starts the sandbox (idempotent); initialises and seeds it on first start. */
-export async function sandboxUp(say: Say): Promise<SandboxStatus> {
+export async function sandboxUp(say: Say, options: UpOptions = {}): Promise<SandboxStatus> {
   const layout = sandboxLayout();
   const wanted = sandboxPort();
   const runningPid = await serverPid(layout);
@@ -102,9 +117,21 @@ export async function sandboxUp(say: Say): Promise<SandboxStatus> {
       say(
         `note: EBILL_SANDBOX_PG_PORT asks for ${wanted}; run 'ebill-ops sandbox down' and 'up' again to move it`,
       );
+    // A stack that does not load (being edited) or a server that does not answer: status says why.
+    const env = port
+      ? await loadValidStack(sandboxStackRef()).then(
+          (s) => s.env,
+          () => null,
+        )
+      : null;
+    const seeded =
+      env && port
+        ? await withOwnerClient(env, layout.root, port, (c) => seededYear(c, env)).catch(() => null)
+        : null;
+    if (env && (await otherYear(env, seeded, say, options))) return sandboxReset(say);
     return sandboxStatus();
   }
-  const { env } = await loadValidStack(SANDBOX_STACK);
+  const { env } = await loadValidStack(sandboxStackRef());
   await makeServerDir(layout.root, 0o755);
   await ensureSecrets(layout.root);
   const fresh = !(await isInitialised(layout));
@@ -139,29 +166,77 @@ export async function sandboxUp(say: Say): Promise<SandboxStatus> {
     if (!exists.rowCount)
       await c.query(`CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(db.user)}`);
   });
-  const client = new pg.Client({
-    host: "127.0.0.1",
-    port: wanted,
-    user: db.user,
-    password,
-    database: db.name,
-  });
-  await client.connect();
-  try {
+  const seededBefore = await withOwnerClient(env, layout.root, wanted, async (client) => {
     const seeded = await client.query("SELECT to_regclass($1) IS NOT NULL AS ok", [
       qualified(db.schema, T.bill),
     ]);
-    if (!seeded.rows[0].ok) {
-      const { bills } = await createReferenceSchemaAndSeed(client, env);
-      say(
-        `created the reference schema '${db.schema}' and seeded ${bills.toLocaleString("en")} issued bills of ${env.hospital.fiscalYear}`,
-      );
-    }
-  } finally {
-    await client.end();
-  }
+    if (seeded.rows[0].ok) return seededYear(client, env);
+    const { bills } = await createReferenceSchemaAndSeed(client, env);
+    say(
+      `created the reference schema '${db.schema}' and seeded ${bills.toLocaleString("en")} issued bills of ${env.hospital.fiscalYear}`,
+    );
+    return null;
+  });
+  if (await otherYear(env, seededBefore, say, options)) return sandboxReset(say);
   say(`secrets: ${path.join(layout.root, SECRETS_FILE)}; next: ebill-ops plan --stack sandbox`);
   return sandboxStatus();
+}
+
+async function withOwnerClient<T>(
+  env: Environment,
+  root: string,
+  port: number,
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
+  const db = env.database;
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port,
+    user: db.user,
+    password: dbPassword(env, root),
+    database: db.name,
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** The year of the sandbox's first bill: the fiscal year it was seeded for (null: no bills). */
+async function seededYear(client: pg.Client, env: Environment): Promise<number | null> {
+  const { rows } = await client.query<{ year: number | null }>(
+    `SELECT extract(year FROM min(issued_at))::int AS year FROM ${qualified(env.database.schema, T.bill)}`,
+  );
+  return rows[0]?.year ?? null;
+}
+
+/**
+ * Whether the database holds another year's hospital than the stack declares (the calendar moved
+ * on since it was seeded). Says so; true means: reset it, as asked.
+ */
+async function otherYear(
+  env: Environment,
+  seeded: number | null,
+  say: Say,
+  options: UpOptions,
+): Promise<boolean> {
+  const year = env.hospital.fiscalYear;
+  if (seeded === null || seeded === year) return false;
+  const what =
+    `the sandbox database holds the hospital of ${seeded} (its bills), but the sandbox stack declares ${year} now ` +
+    `(stacks/sandbox.ts follows the calendar)`;
+  if (options.resetIfOtherYear) {
+    say(`${what}: starting a fresh ${year} sandbox (sandbox reset)`);
+    return true;
+  }
+  say(
+    `note: ${what}; a plan would replace ${seeded}'s bill types and stock (refused as destructive). ` +
+      `Start ${year} afresh with 'ebill-ops sandbox reset', or rehearse ${seeded} with EBILL_OPS_TODAY=${seeded}-12-20.`,
+  );
+  return false;
 }
 
 export async function sandboxDown(say: Say): Promise<void> {
@@ -202,7 +277,7 @@ export async function sandboxStatus(): Promise<SandboxStatus> {
   };
   if (!pid || !port) return status;
   try {
-    const { env } = await loadValidStack(SANDBOX_STACK);
+    const { env } = await loadValidStack(sandboxStackRef());
     const password = dbPassword(env, layout.root);
     const client = new pg.Client({
       host: "127.0.0.1",

@@ -30,13 +30,17 @@ afterAll(async () => {
 });
 
 describe("ebill-ops validate", () => {
-  it("accepts every committed stack (exit 0)", async () => {
-    const result = await ebillOps(["validate"], { EBILL_OPS_TODAY: "2026-11-26" });
-    expect(result.stderr).toBe("");
-    expect(result.stdout).toMatch(/ok +stacks\/lingshui-prod\.ts/);
-    expect(result.stdout).toMatch(/ok +stacks\/lingshui-test\.ts/);
-    expect(result.stdout).toMatch(/ok +stacks\/sandbox\.ts/);
-    expect(result.code).toBe(0);
+  it("accepts every committed stack today and at the year end (exit 0)", async () => {
+    // "" = the clock as it is (libfaketime's in `npm run test:calendar`); then 22 December.
+    const days = ["", "2026-12-22"];
+    const results = await Promise.all(days.map((d) => ebillOps(["validate"], { EBILL_OPS_TODAY: d })));
+    for (const result of results) {
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toMatch(/ok +stacks\/lingshui-prod\.ts/);
+      expect(result.stdout).toMatch(/ok +stacks\/lingshui-test\.ts/);
+      expect(result.stdout).toMatch(/ok +stacks\/sandbox\.ts/);
+      expect(result.code).toBe(0);
+    }
   });
 
   it("exits 1 naming the file and the path of each broken rule", async () => {
@@ -68,12 +72,22 @@ describe("ebill-ops validate", () => {
     ]);
   });
 
-  it("rehearses the year-end rules with EBILL_OPS_TODAY", async () => {
-    const result = await ebillOps(["validate", "--stack", "lingshui-prod"], {
-      EBILL_OPS_TODAY: "2026-12-20",
-    });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/no tablespace for 2027/);
+  it("shows next year's absence as a banner from 1 December and still exits 0 (EBILL_OPS_TODAY)", async () => {
+    const file = path.join(dir, "fixture-2026.json");
+    await writeFile(file, JSON.stringify(sandboxInput())); // fiscal year 2026, 2027 not declared
+    const [december, late] = await Promise.all([
+      ebillOps(["validate", "--stack", file, "--json"], { EBILL_OPS_TODAY: "2026-12-05" }),
+      ebillOps(["validate", "--stack", file], { EBILL_OPS_TODAY: "2026-12-22" }),
+    ]);
+    for (const r of [december, late]) expect(r.code).toBe(0);
+    const report = JSON.parse(december.stdout);
+    expect(report.valid).toBe(true);
+    expect(report.yearEnd).toEqual([
+      expect.objectContaining({ stack: "sandbox", level: "warning", year: 2027, today: "2026-12-05" }),
+    ]);
+    expect(late.stdout).toMatch(/URGENT: 年结 2027.*10 days before 1 January/);
+    expect(late.stdout).toMatch(/missing tablespaces: no tablespace for 2027/);
+    expect(late.stdout).toContain("does not fail validation");
   });
 
   it("an unknown stack name lists the known ones", async () => {

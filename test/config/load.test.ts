@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dump } from "js-yaml";
 import { loadStack, resolveStackFile } from "../../src/config/load.ts";
 import { sandboxInput } from "./fixtures.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -24,7 +25,7 @@ const today = new Date("2026-11-26T10:00:00+08:00");
 
 describe("the same declaration as .ts, .json and .yaml", () => {
   it("loads to the same environment from each format", async () => {
-    const fromTs = await loadStack(path.resolve("stacks/sandbox.ts"), { today });
+    const fromTs = await loadStack(FIXTURE_STACK, { today });
     const fromJson = await loadStack(await stackFile("s.json", JSON.stringify(sandboxInput())), { today });
     const fromYaml = await loadStack(await stackFile("s.yaml", dump(sandboxInput())), { today });
     expect(fromTs.ok && fromJson.ok && fromYaml.ok).toBe(true);

@@ -11,6 +11,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { effectivePort, SANDBOX_DEFAULT_PORT } from "../../src/db/connect.ts";
 import { freePort } from "../harness/postgres.ts";
+import { CALENDAR_FIXTURE_STACK, FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 
 const run = promisify(execFile);
 const CLI = path.resolve(import.meta.dirname, "../../bin/ebill-ops.mjs");
@@ -19,8 +20,18 @@ let dir: string;
 let env: NodeJS.ProcessEnv;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(
+  extra: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env, timeout: 120_000 });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
+      env: { ...env, ...extra },
+      timeout: 120_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };
@@ -37,6 +48,8 @@ beforeAll(async () => {
     EBILL_SANDBOX_DIR: path.join(dir, "sandbox"),
     EBILL_SANDBOX_PG_PORT: String(port),
     EBILL_DB_PASSWORD: "cmd-test-password",
+    // The tests' own sandbox-shaped stack (2026), not the user's stacks/sandbox.ts.
+    EBILL_SANDBOX_STACK: FIXTURE_STACK,
   };
 });
 afterAll(async () => {
@@ -67,7 +80,7 @@ describe("ebill-ops sandbox", () => {
   });
 
   it("lets plan on the sandbox stack reach the server on EBILL_SANDBOX_PG_PORT", async () => {
-    const plan = await cli("plan", "--stack", "sandbox", "--json");
+    const plan = await cli("plan", "--stack", FIXTURE_STACK, "--json");
     expect(plan.code, plan.stderr).toBe(2);
     expect(JSON.parse(plan.stdout).changes.some((c: { source?: string }) => c.source === "database")).toBe(
       true,
@@ -91,6 +104,24 @@ describe("ebill-ops sandbox", () => {
     expect(status.code).toBe(3);
     expect(status.stdout).toMatch(/sandbox:\s+stopped/);
   });
+
+  it("a sandbox seeded last year is named as such, and 'up --reset-if-other-year' (the demo) starts this year afresh", async () => {
+    // A stack that follows the calendar, as stacks/sandbox.ts does; the clock moves over New Year.
+    const calendar = { EBILL_SANDBOX_STACK: CALENDAR_FIXTURE_STACK };
+    const december = await cliWith({ ...calendar, EBILL_OPS_TODAY: "2026-12-21" }, "sandbox", "reset");
+    expect(december.stdout).toMatch(/seeded 3,500 issued bills of 2026/);
+    const january = { ...calendar, EBILL_OPS_TODAY: "2027-01-02" };
+    const noted = await cliWith(january, "sandbox", "up");
+    expect(noted.code, noted.stderr).toBe(0);
+    expect(noted.stdout).toMatch(/holds the hospital of 2026.*declares 2027 now.*sandbox reset/);
+    const renewed = await cliWith(january, "sandbox", "up", "--reset-if-other-year");
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect(renewed.stdout).toMatch(/starting a fresh 2027 sandbox/);
+    expect(renewed.stdout).toMatch(/seeded 3,500 issued bills of 2027/);
+    const again = await cliWith(january, "sandbox", "up", "--reset-if-other-year");
+    expect(again.stdout).not.toMatch(/fresh/);
+    await cli("sandbox", "down");
+  }, 180_000);
 });
 
 describe("the sandbox port override", () => {

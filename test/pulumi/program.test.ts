@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { loadValidStack, REPO_ROOT } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 
 interface Registered {
   type: string;
@@ -27,7 +28,7 @@ const secrets = {
 let env: Environment;
 
 beforeAll(async () => {
-  Object.assign(process.env, secrets, { EBILL_OPS_STACK: "sandbox" });
+  Object.assign(process.env, secrets, { EBILL_OPS_STACK: FIXTURE_STACK });
   pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -43,7 +44,7 @@ beforeAll(async () => {
   // The program, only now that the mocks are in place.
   const program = await import("../../src/pulumi/index.ts");
   await new Promise((resolve) => pulumi.all(program.database.objects.map((o) => o.urn)).apply(resolve));
-  env = (await loadValidStack("sandbox")).env;
+  env = (await loadValidStack(FIXTURE_STACK)).env;
 });
 
 /** The objects the sandbox stack declares, written out independently of the providers. */
@@ -88,7 +89,7 @@ describe("the Pulumi program on the sandbox stack", () => {
     const point = objects().find((r) => r.name === "invoicingPoints/001")!;
     const declared = env.invoicingPoints!.find((p) => p.code === "001")!;
     expect(point.inputs).toMatchObject({
-      stack: "sandbox",
+      stack: FIXTURE_STACK,
       kind: "invoicingPoints",
       objectId: "001",
       fields: {

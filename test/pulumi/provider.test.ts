@@ -15,6 +15,8 @@ import { REPO_ROOT } from "../../src/config/load.ts";
 import type { ObjectInputs } from "../../src/pulumi/objects.ts";
 import { CODE_LOCATION, databaseObjectProvider } from "../../src/pulumi/provider.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
+import { productionInput } from "../config/fixtures.ts";
 
 let db: SandboxDatabase;
 let sql: pg.Client;
@@ -23,7 +25,7 @@ const previousPort = process.env.EBILL_SANDBOX_PG_PORT;
 
 beforeAll(async () => {
   db = await startSandboxDatabase();
-  // The provider loads stack "sandbox" itself (as under Pulumi); its declared default port follows
+  // The provider loads the stack itself (as under Pulumi; here the test fixture); its declared default port follows
   // EBILL_SANDBOX_PG_PORT, so this points it at the test server. The password comes from
   // EBILL_DB_PASSWORD, which the harness set.
   process.env.EBILL_SANDBOX_PG_PORT = String(db.server.port);
@@ -37,7 +39,7 @@ afterAll(async () => {
 });
 
 const unionPay: ObjectInputs = {
-  stack: "sandbox",
+  stack: FIXTURE_STACK,
   kind: "paymentChannels",
   objectId: "09",
   fields: { code: "09", name: "银联", kind: "bank-card", enabled: true },
@@ -114,22 +116,33 @@ describe("the dynamic provider on a real database", () => {
   });
 
   it("a production stack is not written outside its change windows unless EBILL_OPS_EMERGENCY says why", async () => {
-    // Wednesday 10:00 in Lingshui: clinic hours, outside lingshui-prod's windows. Refused before
-    // connecting (its database is not reachable from here at all).
+    // The tests' production-shaped fixture (changes 22:00-06:00), its database on 127.0.0.1.
+    // Wednesday 10:00 in Hainan: clinic hours. Refused before connecting.
+    const dir = await mkdtemp(path.join(os.tmpdir(), "ebill-prod-fixture-"));
+    const file = path.join(dir, "fixture-prod.json");
+    await writeFile(file, JSON.stringify(productionInput()));
+    const previous = process.env.EBILL_OPS_TODAY;
     process.env.EBILL_OPS_TODAY = "2026-11-25T10:00:00+08:00";
     try {
-      await expect(provider.create({ ...unionPay, stack: "lingshui-prod" })).rejects.toThrow(
-        /outside the change windows of stack lingshui-prod.*set EBILL_OPS_EMERGENCY="<reason>"/,
+      await expect(provider.create({ ...unionPay, stack: file })).rejects.toThrow(
+        /outside the change windows of stack fixture-prod.*set EBILL_OPS_EMERGENCY="<reason>"/,
       );
     } finally {
-      delete process.env.EBILL_OPS_TODAY;
+      if (previous === undefined) delete process.env.EBILL_OPS_TODAY;
+      else process.env.EBILL_OPS_TODAY = previous;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
   it("a partition holding bills is never dropped, whatever Pulumi asks", async () => {
     const id = "partitions/bill_2026";
     const state = (
-      await provider.read!(id, { stack: "sandbox", kind: "partitions", objectId: "bill_2026", fields: {} })
+      await provider.read!(id, {
+        stack: FIXTURE_STACK,
+        kind: "partitions",
+        objectId: "bill_2026",
+        fields: {},
+      })
     ).props;
     expect(state.usage).toEqual({ holdsData: true });
     await expect(provider.delete!(id, state)).rejects.toThrow(/bill_2026 holds bills.*never dropped/);
@@ -139,7 +152,7 @@ describe("the dynamic provider on a real database", () => {
 
   it("a tablespace that moves is a replace, deleted first (same name); other field changes update", async () => {
     const olds = {
-      stack: "sandbox",
+      stack: FIXTURE_STACK,
       kind: "tablespaces",
       objectId: "ebill_2026",
       fields: { name: "ebill_2026", year: 2026, location: "/a" },
@@ -184,7 +197,7 @@ async function readInPlainNode(
 }
 
 describe("the provider as Pulumi ships it", () => {
-  const point = { stack: "sandbox", kind: "invoicingPoints", objectId: "001", fields: {} };
+  const point = { stack: FIXTURE_STACK, kind: "invoicingPoints", objectId: "001", fields: {} };
 
   async function pointName(): Promise<string> {
     const { rows } = await sql.query<{ name: string }>(

@@ -16,6 +16,7 @@ import {
   writePlainStack,
   writeTsStack,
 } from "../../src/rollover/write-year.ts";
+import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 
 const ordinaryDay = { today: new Date("2026-06-15T00:00:00Z") };
 
@@ -67,7 +68,7 @@ describe("ranges", () => {
 
 describe("deriving next year", () => {
   it("changes the year digits, keeps example, and continues numbering after what a code already has", async () => {
-    const { env } = await loadValidStack("sandbox", ordinaryDay);
+    const { env } = await loadValidStack(FIXTURE_STACK, ordinaryDay);
     // A hand-made 2027 range already declared for the outpatient code: numbering continues after it.
     const withExisting = {
       ...env,
@@ -241,7 +242,7 @@ describe("carry-over report", () => {
 
 describe("readiness without the live systems", () => {
   it("never reports ready when the database cannot be read, and marks the unmeasured disk unknown", async () => {
-    const { env } = await loadValidStack("sandbox", ordinaryDay);
+    const { env } = await loadValidStack(FIXTURE_STACK, ordinaryDay);
     const next = deriveYear(env, 2027, [], 354).declaration;
     const prepared = {
       ...env,

@@ -1,36 +1,22 @@
 import { PARTITIONED_TABLES, type Environment } from "../../model/environment.ts";
-import { localDate } from "../../time.ts";
-import type { Finding, RuleContext } from "./index.ts";
-
-/** From this day of December, next year's declaration is required (a warning before it). */
-export const NEXT_YEAR_WARN_FROM = { month: 12, day: 1 };
-export const NEXT_YEAR_ERROR_FROM = { month: 12, day: 20 };
+import type { Finding } from "./index.ts";
 
 /**
- * The year is part of every bill code and every bill lands in its year's partition, so a year
- * without tablespace, partitions, bill types, templates and stock stops issuing on 1 January.
+ * The year is part of every bill code and every bill lands in its year's partition, so the fiscal
+ * year in operation without tablespace, partitions, bill types and stock cannot issue a bill.
+ *
+ * This rule never looks at the date: whether a stack is valid must not change overnight, or every
+ * unrelated pull request (a printer fixed on 22 December) would fail for a reason it cannot fix.
+ * What the calendar asks for (next year from 1 December, this year once it has begun) is reported
+ * by the year-end banner (src/rollover/banner.ts) in validate, the plan comment and drift, and as
+ * errors by `rollover check`.
  */
-export function yearReadiness(env: Environment, context: RuleContext): Finding[] {
-  const year = env.hospital.fiscalYear;
-  const findings = missingForYear(env, year, "error");
-  const today = localDate(context.today, env.maintenance.timezone);
-  if (today.year === year && today.month === 12) {
-    const severity = today.day >= NEXT_YEAR_ERROR_FROM.day ? "error" : "warning";
-    const suffix = ` (required from ${year}-12-${NEXT_YEAR_ERROR_FROM.day}; run 'ebill-ops rollover prepare --stack ${env.name} --year ${year + 1}')`;
-    findings.push(
-      ...missingForYear(env, year + 1, severity).map((f) => ({ ...f, message: f.message + suffix })),
-    );
-  }
-  if (today.year > year)
-    findings.push({
-      path: "hospital.fiscalYear",
-      severity: "warning",
-      message: `the fiscal year in operation is ${year} but it is ${today.year} in ${env.maintenance.timezone}; set it to ${today.year} once the year-end rollover is done`,
-    });
-  return findings;
+export function yearReadiness(env: Environment): Finding[] {
+  return missingForYear(env, env.hospital.fiscalYear, "error");
 }
 
-function missingForYear(env: Environment, year: number, severity: "error" | "warning"): Finding[] {
+/** What a stack lacks for issuing bills in `year`, one finding per missing part. */
+export function missingForYear(env: Environment, year: number, severity: "error" | "warning"): Finding[] {
   const findings: Finding[] = [];
   const add = (path: string, message: string) => findings.push({ path, message, severity });
   if (env.tablespaces && !env.tablespaces.some((t) => t.year === year))

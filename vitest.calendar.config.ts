@@ -1,0 +1,10 @@
+// `npm run test:calendar` (tasks/test-calendar.sh): the tests that need neither a database nor
+// namespace hosts (test/calendar/select.ts finds them), run under libfaketime at several dates.
+// They share no server, so their files run in parallel.
+import { defineConfig } from "vitest/config";
+import base from "./vitest.config.ts";
+import { calendarTestFiles } from "./test/calendar/select.ts";
+
+export default defineConfig({
+  test: { ...base.test, include: calendarTestFiles(), fileParallelism: true },
+});
