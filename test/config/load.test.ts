@@ -106,7 +106,7 @@ describe("bad files get one clear error, no crash or hang", () => {
     const file = path.join(dir, "huge.json");
     await writeFile(file, Buffer.alloc(50 * 1024 * 1024, 0x20));
     const result = await loadStack(file, { today });
-    expect(result.issues[0]!.message).toMatch(/50\.0 MB; a stack is at most 5 MB/);
+    expect(result.issues[0]!.message).toMatch(/50\.0 MB; a stack with its imports is at most 32\.0 MB/);
   });
 
   it("a missing file", async () => {
