@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
+import { missingSecrets, secretSources } from "../config/secrets.ts";
 import { now } from "../time.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
@@ -12,11 +13,15 @@ export function register(program: Command, setExit: (code: number) => void): voi
       "stack name under stacks/ or path to a .ts/.json/.yaml file; default: all stacks",
     )
     .option("--json", "print {valid, issues[]} as JSON")
+    .option(
+      "--resolve-secrets",
+      "also check that every secret each stack references is set here (environment, .secrets.env, the sandbox's secrets.env); values are never printed",
+    )
     .addHelpText(
       "after",
       "\nExit status: 0 valid (warnings allowed), 1 invalid.\nEBILL_OPS_TODAY=YYYY-MM-DD rehearses the year-end rules on another day.",
     )
-    .action(async (options: { stack?: string; json?: boolean }) => {
+    .action(async (options: { stack?: string; json?: boolean; resolveSecrets?: boolean }) => {
       const files = options.stack ? [await resolveStackFile(options.stack)] : await listStackFiles();
       if (files.length === 0) throw new Error("no stacks found under stacks/");
       const today = now();
@@ -25,7 +30,18 @@ export function register(program: Command, setExit: (code: number) => void): voi
       for (const file of files) {
         const result = await loadStack(file, { today });
         issues.push(...result.issues);
-        results.push({ file: result.file, valid: result.ok });
+        const env = result.ok ? result.env : null;
+        const unset = env && options.resolveSecrets ? missingSecrets(env) : [];
+        for (const secret of unset)
+          for (const at of secret.paths)
+            issues.push({
+              file: result.file,
+              path: at,
+              message: `secret ${secret.name} is not set; check the spelling (${secretSources(env!)})`,
+              severity: "error",
+              rule: "secrets",
+            });
+        results.push({ file: result.file, valid: result.ok && unset.length === 0 });
       }
       const valid = results.every((r) => r.valid);
       if (options.json) {
