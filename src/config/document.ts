@@ -153,7 +153,7 @@ interface Frame {
 }
 
 function pathOf(frame: Frame | null, last?: PropertyKey): string {
-  const parts: PropertyKey[] = last === undefined ? [] : [last];
+  const parts: PropertyKey[] = last === undefined || last === "" ? [] : [last];
   for (let f = frame; f && f.key !== null; f = f.parent) parts.push(f.key);
   return formatPath(parts.reverse());
 }
@@ -173,10 +173,22 @@ export function inspectDocument(value: unknown, shown: string, sourceBytes: numb
     if (++textIssues <= MAX_TEXT_ISSUES)
       issues.push(issue(shown, path, isKey ? `the key ${problem}` : problem, "text"));
   };
-  const stack: Frame[] = [{ value, key: null, parent: null, depth: 0 }];
+  // Only objects and lists become frames; strings are checked where they are met, which keeps a
+  // 100,000-row catalog to one small allocation per row.
+  const stack: Frame[] = [];
+  const visit = (child: unknown, key: PropertyKey, parent: Frame | null) => {
+    nodes++;
+    if (typeof child === "string") {
+      const problem = suspiciousCharacter(child);
+      if (problem) reportText(problem, pathOf(parent, key), false);
+    } else if (child !== null && typeof child === "object")
+      stack.push({ value: child, key, parent, depth: (parent?.depth ?? -1) + 1 });
+  };
+  if (value !== null && typeof value === "object") stack.push({ value, key: null, parent: null, depth: 0 });
+  else visit(value, "", null);
   while (stack.length > 0) {
     const frame = stack.pop()!;
-    if (++nodes > maxNodes) {
+    if (nodes > maxNodes) {
       issues.push(
         issue(
           shown,
@@ -186,13 +198,6 @@ export function inspectDocument(value: unknown, shown: string, sourceBytes: numb
       );
       return { fatal: true, issues, objectKeys };
     }
-    const node = frame.value;
-    if (typeof node === "string") {
-      const problem = suspiciousCharacter(node);
-      if (problem) reportText(problem, pathOf(frame), false);
-      continue;
-    }
-    if (node === null || typeof node !== "object") continue;
     if (frame.depth >= MAX_DEPTH) {
       issues.push(
         issue(
@@ -203,9 +208,9 @@ export function inspectDocument(value: unknown, shown: string, sourceBytes: numb
       );
       return { fatal: true, issues, objectKeys };
     }
+    const node = frame.value;
     if (Array.isArray(node)) {
-      for (let i = node.length - 1; i >= 0; i--)
-        stack.push({ value: node[i], key: i, parent: frame, depth: frame.depth + 1 });
+      for (let i = node.length - 1; i >= 0; i--) visit(node[i], i, frame);
       continue;
     }
     const record = node as Record<string, unknown>;
@@ -222,7 +227,7 @@ export function inspectDocument(value: unknown, shown: string, sourceBytes: numb
       }
       const problem = suspiciousCharacter(key);
       if (problem) reportText(problem, pathOf(frame, key), true);
-      stack.push({ value: record[key], key, parent: frame, depth: frame.depth + 1 });
+      visit(record[key], key, frame);
     }
   }
   if (textIssues > MAX_TEXT_ISSUES)
