@@ -275,14 +275,22 @@ export async function evaluateTsStack(file: string, options: EvaluateOptions = {
   const cached = cache.get(key);
   if (cached !== undefined) return { ok: true, json: cached };
 
-  const outcome = await runContained({
-    files: { ...Object.fromEntries(bundled.data), "stack.mjs": bundled.code, "run.mjs": RUNNER },
-    script: "run.mjs",
-    resultFile: "answer.txt",
-    timeoutMs,
-    memoryMb,
-    maxResultBytes: MAX_STACK_BYTES + 16,
-  });
+  let outcome;
+  try {
+    outcome = await runContained({
+      files: { ...Object.fromEntries(bundled.data), "stack.mjs": bundled.code, "run.mjs": RUNNER },
+      script: "run.mjs",
+      resultFile: "answer.txt",
+      timeoutMs,
+      memoryMb,
+      maxResultBytes: MAX_STACK_BYTES + 16,
+    });
+  } catch (error) {
+    return {
+      ok: false,
+      message: `the stack evaluator could not start (${(error as Error).message}); node must be installed where the unprivileged user can run it (e.g. Debian's /usr/bin/node)`,
+    };
+  }
   if (outcome.status === "timeout")
     return {
       ok: false,

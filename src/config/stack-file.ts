@@ -116,7 +116,7 @@ export async function readRegularFile(
       throw new StackFileError(
         `${subject} is ${megabytes(info.size)}; a stack with its imports is at most ${megabytes(limit)}. Is this the right file?`,
       );
-    const buffer = Buffer.alloc(Math.min(info.size, limit) + 1);
+    const buffer = Buffer.allocUnsafe(Math.min(info.size, limit) + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
