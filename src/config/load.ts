@@ -49,32 +49,68 @@ export async function listStackFiles(dir = STACKS_DIR): Promise<string[]> {
     .sort();
 }
 
-/** Loads, checks the schema and runs every rule. `ok` is false when any error was found. */
-export async function loadStack(file: string, context: Partial<RuleContext> = {}): Promise<LoadResult> {
-  const shown = displayName(file);
-  const fail = (issues: ConfigIssue[]): LoadResult => ({ ok: false, file: shown, issues });
-  const raw = await readRaw(file, shown);
-  if (!raw.ok) return fail(raw.issues);
+/** A stack read and checked up to its schema, before the domain rules. */
+type Declaration =
+  | { readable: false; issues: ConfigIssue[] }
+  | {
+      readable: true;
+      raw: unknown;
+      issues: ConfigIssue[];
+      env: Environment | null;
+    };
 
+async function readDeclaration(file: string, shown: string): Promise<Declaration> {
+  const raw = await readRaw(file, shown);
+  if (!raw.ok) return { readable: false, issues: raw.issues };
   const inspection = inspectDocument(raw.value, shown, raw.bytes);
   const issues = [...inspection.issues];
-  if (inspection.fatal) return fail(issues);
+  if (inspection.fatal) return { readable: false, issues };
   // A key written twice holds only its last value after parsing: compare the keys written with
   // the keys kept, and only when they differ look for where (a .ts stack's JSON has none).
   if (raw.jsonText !== undefined && countJsonKeys(raw.jsonText) !== inspection.objectKeys)
     issues.push(...(await locateDuplicateKeys(raw.jsonText, shown)));
-
-  const ruleContext = { today: context.today ?? now(), file: shown };
   const parsed = Environment.safeParse(raw.value);
-  if (parsed.success) {
-    issues.push(...runRules(parsed.data, ruleContext));
+  if (parsed.success) return { readable: true, raw: raw.value, issues, env: parsed.data };
+  issues.push(...schemaIssues(parsed.error.issues, raw.value, shown));
+  return { readable: true, raw: raw.value, issues, env: null };
+}
+
+/** Loads, checks the schema and runs every rule. `ok` is false when any error was found. */
+export async function loadStack(file: string, context: Partial<RuleContext> = {}): Promise<LoadResult> {
+  const shown = displayName(file);
+  const declared = await readDeclaration(file, shown);
+  if (!declared.readable) return { ok: false, file: shown, issues: declared.issues };
+  const issues = [...declared.issues];
+  const ruleContext = { today: context.today ?? now(), file: shown };
+  if (declared.env) {
+    issues.push(...runRules(declared.env, ruleContext));
   } else {
-    issues.push(...schemaIssues(parsed.error.issues, raw.value, shown));
-    const { env, broken, kept } = salvage(raw.value);
+    const { env, broken, kept } = salvage(declared.raw);
     issues.push(...runRulesOnPartial(env, { ...ruleContext, broken }, kept));
   }
-  const ok = parsed.success && !issues.some((i) => i.severity === "error");
-  return ok ? { ok, file: shown, env: parsed.data, issues } : fail(issues);
+  const env = declared.env;
+  return env && !issues.some((i) => i.severity === "error")
+    ? { ok: true, file: shown, env, issues }
+    : { ok: false, file: shown, issues };
+}
+
+/**
+ * A stack's declaration as the schema reads it, without the domain rules: for comparing two
+ * versions of a stack (where its secrets go), where a date rule of the older one (next year not
+ * declared yet) must not stand in the way. Throws listing every problem found before the rules.
+ */
+export async function loadDeclaration(ref: string): Promise<{ file: string; env: Environment }> {
+  const file = await resolveStackFile(ref);
+  const shown = displayName(file);
+  const declared = await readDeclaration(file, shown);
+  const errors = declared.issues.filter((i) => i.severity === "error");
+  if (!declared.readable || !declared.env || errors.length > 0) {
+    const { formatIssue } = await import("./issues.ts");
+    throw new Error(
+      `${shown} cannot be read as a declaration:\n` + errors.map((i) => "  " + formatIssue(i)).join("\n"),
+    );
+  }
+  return { file: shown, env: declared.env };
 }
 
 /** Loads a stack that must be valid, for commands that act on it; throws with every error listed. */
