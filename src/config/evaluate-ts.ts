@@ -24,11 +24,16 @@ import {
   assertInside,
   MAX_STACK_BYTES,
   readRegularFile,
+  shownPath,
   StackFileError,
+  TOOL_ROOT,
 } from "./stack-file.ts";
 import { runContained } from "./unprivileged.ts";
 
-/** A real stack evaluates in about a second (a 100,000-row catalog in a few on a busy machine); one still running after a minute is stuck. */
+/**
+ * A real stack evaluates in about a second (a 100,000-row catalog in a few, on a busy machine);
+ * one still running after a minute is stuck.
+ */
 export const STACK_TIMEOUT_MS = 60_000;
 /** V8 heap of the evaluating process; a 100,000-row catalog needs about a quarter of it. */
 export const STACK_MEMORY_MB = 512;
@@ -75,14 +80,6 @@ try {
 answer("ok", declaration);
 process.exit(0);
 `;
-
-const TOOL_ROOT = path.resolve(import.meta.dirname, "../..");
-
-/** A path as the user knows it: relative to the working directory when inside it. */
-function shownPath(file: string): string {
-  const relative = path.relative(process.cwd(), file);
-  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
-}
 
 function locate(message: Message): string {
   const at = message.location;

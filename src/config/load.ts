@@ -16,7 +16,7 @@ import { type ConfigIssue } from "./issues.ts";
 import { salvage } from "./partial.ts";
 import { runRules, runRulesOnPartial, type RuleContext } from "./rules/index.ts";
 import { schemaIssues } from "./schema-messages.ts";
-import { readStackEntry, StackFileError } from "./stack-file.ts";
+import { readStackEntry, shownPath, StackFileError } from "./stack-file.ts";
 
 export { MAX_STACK_BYTES } from "./stack-file.ts";
 const STACK_EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];
@@ -77,7 +77,7 @@ async function readDeclaration(file: string, shown: string): Promise<Declaration
 
 /** Loads, checks the schema and runs every rule. `ok` is false when any error was found. */
 export async function loadStack(file: string, context: Partial<RuleContext> = {}): Promise<LoadResult> {
-  const shown = displayName(file);
+  const shown = shownPath(file);
   const declared = await readDeclaration(file, shown);
   if (!declared.readable) return { ok: false, file: shown, issues: declared.issues };
   const issues = [...declared.issues];
@@ -101,7 +101,7 @@ export async function loadStack(file: string, context: Partial<RuleContext> = {}
  */
 export async function loadDeclaration(ref: string): Promise<{ file: string; env: Environment }> {
   const file = await resolveStackFile(ref);
-  const shown = displayName(file);
+  const shown = shownPath(file);
   const declared = await readDeclaration(file, shown);
   const errors = declared.issues.filter((i) => i.severity === "error");
   if (!declared.readable || !declared.env || errors.length > 0) {
@@ -132,11 +132,6 @@ export async function loadValidStack(
     );
   }
   return { file: result.file, env: result.env, warnings: result.issues };
-}
-
-function displayName(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith("..") ? file : rel;
 }
 
 async function exists(file: string): Promise<boolean> {

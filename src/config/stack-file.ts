@@ -22,7 +22,14 @@ export const MAX_STACK_BYTES = 32 * 1024 * 1024;
 /** A file that cannot be read as part of a stack; the message says what it is and what to do. */
 export class StackFileError extends Error {}
 
-const TOOL_ROOT = path.resolve(import.meta.dirname, "../..");
+/** This tool's repository: stacks import its model, and its installed packages are trusted. */
+export const TOOL_ROOT = path.resolve(import.meta.dirname, "../..");
+
+/** A path as the user knows it: relative to the working directory when inside it. */
+export function shownPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative.startsWith("..") || path.isAbsolute(relative) ? file : relative;
+}
 
 const megabytes = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
