@@ -10,7 +10,8 @@
  *   variable of the tool's own environment, where CI puts the secrets, reaches the child.
  * - Namespaces (util-linux `unshare`, when the kernel allows it): its own PID namespace, so every
  *   process it starts, even one that detached into a session of its own, dies with it; no network;
- *   a /proc that shows only its own processes. Without them the process group is killed instead.
+ *   a /proc that shows only its own processes. Without them the process group is killed instead,
+ *   which a process that started its own session escapes.
  * - Limits: wall-clock time, V8 heap (`--max-old-space-size`) and address space (`prlimit`), and
  *   the size of what it hands back.
  * - Files: a private work folder holding only what it is given; the tool reads back one result
