@@ -10,6 +10,8 @@ import { readSavedPlan } from "../plan/context.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../gitops/reviewed.ts";
+import { destinationChanges } from "../gitops/destinations.ts";
+import { loadDeclaration, loadValidStack } from "../config/load.ts";
 import { listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../time.ts";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
@@ -155,6 +157,31 @@ export function register(program: Command, setExit: (code: number) => void): voi
         );
         setExit(1);
       }
+    });
+
+  gitops
+    .command("destinations")
+    .description(
+      "does the pull request's declaration send the stack's secrets anywhere the base's does not? exit 0 no, 2 yes (listed)",
+    )
+    .requiredOption("--base <stack>", "the stack as on the base branch (reviewed code; a name under stacks/)")
+    .requiredOption("--head <file>", "the pull request's declaration, evaluated to JSON (validate --out-dir)")
+    .action(async (options: { base: string; head: string }) => {
+      // The base only says where the secrets go today; a date rule it fails must not stop the check.
+      const base = await loadDeclaration(options.base);
+      const head = await loadValidStack(options.head, { today: now() });
+      const changes = destinationChanges(base.env, head.env);
+      if (changes.length === 0) {
+        process.stderr.write(`${head.env.name}: the secrets go where the base branch sends them\n`);
+        setExit(0);
+        return;
+      }
+      process.stdout.write(
+        `This pull request changes where the secrets of stack ${head.env.name} would be sent, so it is not planned with them:\n` +
+          changes.map((c) => `- ${c}\n`).join("") +
+          "Review these destinations. Once merged they are the base branch's, and the next pull request's plan uses them.\n",
+      );
+      setExit(2);
     });
 
   gitops

@@ -2,25 +2,23 @@
  * Loading a stack: find the file, read it safely (.ts, .json, .yaml), check the schema, run the rules.
  *
  * Nothing here throws for bad input: every problem comes back as a ConfigIssue naming the file and
- * the path inside it, so `validate` can report them all at once.
+ * the path inside it, so `validate` can report them all at once. A `.ts` stack is code: it is
+ * evaluated in a contained, unprivileged process (evaluate-ts.ts) and only the plain JSON it hands
+ * back is checked and used.
  */
-import { readdir, stat, readFile } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { load as loadYaml } from "js-yaml";
-import type { z } from "zod";
 import { Environment } from "../model/environment.ts";
-import { type ConfigIssue, formatPath } from "./issues.ts";
-import { runRules, type RuleContext } from "./rules/index.ts";
 import { now } from "../time.ts";
+import { countJsonKeys, inspectDocument, locateDuplicateKeys, parseJson, parseYaml } from "./document.ts";
+import { evaluateTsStack } from "./evaluate-ts.ts";
+import { type ConfigIssue } from "./issues.ts";
+import { salvage } from "./partial.ts";
+import { runRules, runRulesOnPartial, type RuleContext } from "./rules/index.ts";
+import { schemaIssues } from "./schema-messages.ts";
+import { readStackEntry, shownPath, StackFileError } from "./stack-file.ts";
 
-/** Larger files are refused before reading: a stack is a few hundred KB at most. */
-export const MAX_STACK_BYTES = 5 * 1024 * 1024;
-/** YAML aliases allowed per document; an alias bomb multiplies nodes exponentially. */
-const MAX_YAML_ALIASES = 100;
-/** Nodes walked when checking for forbidden keys; bounds the work an aliased document can cause. */
-const MAX_NODES = 500_000;
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+export { MAX_STACK_BYTES } from "./stack-file.ts";
 const STACK_EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
@@ -51,29 +49,68 @@ export async function listStackFiles(dir = STACKS_DIR): Promise<string[]> {
     .sort();
 }
 
+/** A stack read and checked up to its schema, before the domain rules. */
+type Declaration =
+  | { readable: false; issues: ConfigIssue[] }
+  | {
+      readable: true;
+      raw: unknown;
+      issues: ConfigIssue[];
+      env: Environment | null;
+    };
+
+async function readDeclaration(file: string, shown: string): Promise<Declaration> {
+  const raw = await readRaw(file, shown);
+  if (!raw.ok) return { readable: false, issues: raw.issues };
+  const inspection = inspectDocument(raw.value, shown, raw.bytes);
+  const issues = [...inspection.issues];
+  if (inspection.fatal) return { readable: false, issues };
+  // A key written twice holds only its last value after parsing: compare the keys written with
+  // the keys kept, and only when they differ look for where (a .ts stack's JSON has none).
+  if (raw.jsonText !== undefined && countJsonKeys(raw.jsonText) !== inspection.objectKeys)
+    issues.push(...(await locateDuplicateKeys(raw.jsonText, shown)));
+  const parsed = Environment.safeParse(raw.value);
+  if (parsed.success) return { readable: true, raw: raw.value, issues, env: parsed.data };
+  issues.push(...schemaIssues(parsed.error.issues, raw.value, shown));
+  return { readable: true, raw: raw.value, issues, env: null };
+}
+
 /** Loads, checks the schema and runs every rule. `ok` is false when any error was found. */
 export async function loadStack(file: string, context: Partial<RuleContext> = {}): Promise<LoadResult> {
-  const shown = displayName(file);
-  const raw = await readRaw(file, shown);
-  if (!raw.ok) return { ok: false, file: shown, issues: raw.issues };
-
-  const forbidden = findForbiddenKeys(raw.value, shown);
-  if (forbidden.length > 0) return { ok: false, file: shown, issues: forbidden };
-
-  const parsed = Environment.safeParse(raw.value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i): ConfigIssue => ({
-      file: shown,
-      path: formatPath(i.path),
-      message: schemaMessage(i),
-      severity: "error",
-      rule: "schema",
-    }));
-    return { ok: false, file: shown, issues };
+  const shown = shownPath(file);
+  const declared = await readDeclaration(file, shown);
+  if (!declared.readable) return { ok: false, file: shown, issues: declared.issues };
+  const issues = [...declared.issues];
+  const ruleContext = { today: context.today ?? now(), file: shown };
+  if (declared.env) {
+    issues.push(...runRules(declared.env, ruleContext));
+  } else {
+    const { env, broken, kept } = salvage(declared.raw);
+    issues.push(...runRulesOnPartial(env, { ...ruleContext, broken }, kept));
   }
-  const issues = runRules(parsed.data, { today: context.today ?? now(), file: shown });
-  const ok = !issues.some((i) => i.severity === "error");
-  return ok ? { ok, file: shown, env: parsed.data, issues } : { ok, file: shown, issues };
+  const env = declared.env;
+  return env && !issues.some((i) => i.severity === "error")
+    ? { ok: true, file: shown, env, issues }
+    : { ok: false, file: shown, issues };
+}
+
+/**
+ * A stack's declaration as the schema reads it, without the domain rules: for comparing two
+ * versions of a stack (where its secrets go), where a date rule of the older one (next year not
+ * declared yet) must not stand in the way. Throws listing every problem found before the rules.
+ */
+export async function loadDeclaration(ref: string): Promise<{ file: string; env: Environment }> {
+  const file = await resolveStackFile(ref);
+  const shown = shownPath(file);
+  const declared = await readDeclaration(file, shown);
+  const errors = declared.issues.filter((i) => i.severity === "error");
+  if (!declared.readable || !declared.env || errors.length > 0) {
+    const { formatIssue } = await import("./issues.ts");
+    throw new Error(
+      `${shown} cannot be read as a declaration:\n` + errors.map((i) => "  " + formatIssue(i)).join("\n"),
+    );
+  }
+  return { file: shown, env: declared.env };
 }
 
 /** Loads a stack that must be valid, for commands that act on it; throws with every error listed. */
@@ -97,11 +134,6 @@ export async function loadValidStack(
   return { file: result.file, env: result.env, warnings: result.issues };
 }
 
-function displayName(file: string): string {
-  const rel = path.relative(process.cwd(), file);
-  return rel.startsWith("..") ? file : rel;
-}
-
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
@@ -109,82 +141,36 @@ async function exists(file: string): Promise<boolean> {
   );
 }
 
-type Raw = { ok: true; value: unknown } | { ok: false; issues: ConfigIssue[] };
+type Raw =
+  { ok: true; value: unknown; bytes: number; jsonText?: string } | { ok: false; issues: ConfigIssue[] };
 
 async function readRaw(file: string, shown: string): Promise<Raw> {
   const fail = (message: string): Raw => ({
     ok: false,
     issues: [{ file: shown, path: "", message, severity: "error", rule: "parse" }],
   });
-  const info = await stat(file).catch(() => null);
-  if (!info || !info.isFile()) return fail("file not found; give a stack name under stacks/ or a path");
-  if (info.size > MAX_STACK_BYTES) {
-    return fail(
-      `file is ${(info.size / 1024 / 1024).toFixed(1)} MB; a stack is at most ${MAX_STACK_BYTES / 1024 / 1024} MB. Is this the right file?`,
-    );
-  }
   const ext = path.extname(file);
   try {
+    // Checked for every kind of stack first: a directory, FIFO or device, a link out of the
+    // project, or a file far too large is refused before anything parses or runs it.
+    const { real, bytes } = await readStackEntry(file);
+    if (!STACK_EXTENSIONS.includes(ext))
+      return fail(`a stack is a .ts, .json or .yaml file; '${ext || "no extension"}' is none of them`);
     if (ext === ".ts") {
-      const mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
-      if (mod.default === undefined) {
-        return fail("a .ts stack must `export default defineEnvironment({...})`");
-      }
-      // Round-trip through JSON: a stack is data, and the other formats get exactly the same checks.
-      return { ok: true, value: JSON.parse(JSON.stringify(mod.default)) };
+      const evaluated = await evaluateTsStack(real);
+      if (!evaluated.ok) return fail(evaluated.message);
+      const parsed = parseJson(evaluated.json, shown);
+      return parsed.ok ? { ok: true, value: parsed.value, bytes: evaluated.json.length } : parsed;
     }
-    const text = await readFile(file, "utf8");
-    if (ext === ".json") return { ok: true, value: JSON.parse(text) };
-    return { ok: true, value: loadYaml(text, { filename: shown, maxAliases: MAX_YAML_ALIASES }) };
+    const text = bytes.toString("utf8");
+    if (ext === ".json") {
+      const parsed = parseJson(text, shown);
+      return parsed.ok ? { ok: true, value: parsed.value, bytes: bytes.length, jsonText: text } : parsed;
+    }
+    const parsed = await parseYaml(text, shown);
+    return parsed.ok ? { ok: true, value: parsed.value, bytes: bytes.length } : parsed;
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    return fail(`cannot read ${ext.slice(1).toUpperCase()}: ${message}`);
+    if (error instanceof StackFileError) return fail(error.message);
+    throw error;
   }
-}
-
-/** Keys that could pollute prototypes are refused outright, with their path. */
-function findForbiddenKeys(value: unknown, shown: string): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  let visited = 0;
-  const walk = (node: unknown, at: PropertyKey[]): boolean => {
-    if (++visited > MAX_NODES) {
-      issues.push({
-        file: shown,
-        path: formatPath(at),
-        message: `document expands to more than ${MAX_NODES} nodes (aliases?); a stack is far smaller`,
-        severity: "error",
-        rule: "parse",
-      });
-      return false;
-    }
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) if (!walk(node[i], [...at, i])) return false;
-    } else if (node !== null && typeof node === "object") {
-      for (const key of Object.keys(node)) {
-        if (FORBIDDEN_KEYS.has(key)) {
-          issues.push({
-            file: shown,
-            path: formatPath([...at, key]),
-            message: `the key '${key}' is not allowed in a stack; remove it`,
-            severity: "error",
-            rule: "parse",
-          });
-          continue;
-        }
-        if (!walk((node as Record<string, unknown>)[key], [...at, key])) return false;
-      }
-    }
-    return true;
-  };
-  walk(value, []);
-  return issues;
-}
-
-function schemaMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => `'${k}'`).join(", ");
-    return `unknown field${issue.keys.length > 1 ? "s" : ""} ${keys}; check the spelling against schemas/environment.schema.json`;
-  }
-  if (issue.code === "invalid_type" && issue.input === undefined) return "required field is missing";
-  return issue.message;
 }

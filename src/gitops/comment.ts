@@ -19,6 +19,8 @@ export const COMMENT_BUDGET = 60_000;
 export type StackOutcome =
   | { stack: string; status: "planned"; plan: Plan }
   | { stack: string; status: "failed"; exitCode: number }
+  /** Not planned with the stack's secrets: the pull request changes where they would be sent. */
+  | { stack: string; status: "withheld"; reason: string }
   | { stack: string; status: "missing" };
 
 export interface CommentOptions {
@@ -36,13 +38,14 @@ export interface CommentOptions {
 
 /**
  * Reads what the plan jobs saved: `<stack>.json` (the plan) and `<stack>.exit` (the exit status
- * of `plan`). Stacks in `expected` with neither are reported as missing, not silently dropped.
+ * of `plan`), or `<stack>.withheld` (why it was not planned with its secrets). Stacks in
+ * `expected` with none of them are reported as missing, not silently dropped.
  */
 export async function readPlanDir(dir: string, expected: readonly string[] = []): Promise<StackOutcome[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
   const stacks = new Set(expected);
   for (const name of names) {
-    const m = /^(.+)\.(json|exit)$/.exec(name);
+    const m = /^(.+)\.(json|exit|withheld)$/.exec(name);
     if (m) stacks.add(m[1]!);
   }
   const outcomes: StackOutcome[] = [];
@@ -51,7 +54,10 @@ export async function readPlanDir(dir: string, expected: readonly string[] = [])
       ? (await readFile(path.join(dir, `${stack}.exit`), "utf8")).trim()
       : undefined;
     const exitCode = exitText === undefined ? undefined : Number(exitText);
-    if (names.includes(`${stack}.json`) && exitCode !== 1) {
+    if (names.includes(`${stack}.withheld`)) {
+      const reason = (await readFile(path.join(dir, `${stack}.withheld`), "utf8")).trim();
+      outcomes.push({ stack, status: "withheld", reason });
+    } else if (names.includes(`${stack}.json`) && exitCode !== 1) {
       const file = path.join(dir, `${stack}.json`);
       const plan = parsePlan(await readFile(file, "utf8"), file);
       outcomes.push({ stack, status: "planned", plan });
@@ -89,7 +95,8 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
   const destructive: Destructive[] = planned.flatMap((o) =>
     o.plan.changes.filter((c) => c.destructive).map((change) => ({ stack: o.stack, change })),
   );
-  const problems = outcomes.filter((o) => o.status !== "planned");
+  const problems = outcomes.filter((o) => o.status === "failed" || o.status === "missing");
+  const withheld = outcomes.filter((o) => o.status === "withheld");
 
   const head: string[] = [
     COMMENT_MARKER,
@@ -103,6 +110,16 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
       head.push(
         `> - \`${p.stack}\`: ${p.status === "failed" ? `plan failed (exit ${p.exitCode}), see the job log` : "no plan was recorded (job cancelled or crashed)"}`,
       );
+    head.push("");
+  }
+  if (withheld.length > 0) {
+    head.push(
+      "> [!IMPORTANT]",
+      "> Not planned: this pull request changes where these stacks' secrets would be sent, and a pull request never gets them for a new destination. Review the destinations below; once merged, the next pull request plans against them (docs/trust-model.md).",
+    );
+    for (const w of withheld)
+      for (const line of w.reason.split("\n").filter((l) => l.startsWith("- ")))
+        head.push(`> - \`${w.stack}\`: ${inline(line.slice(2), 300)}`);
     head.push("");
   }
   const partial = planned.filter((o) => (o.plan.skipped ?? []).length > 0);
@@ -189,6 +206,8 @@ function summaryTable(outcomes: readonly StackOutcome[]): string {
   const rows = outcomes.map((o) => {
     if (o.status === "failed") return `| \`${o.stack}\` | ❌ plan failed (exit ${o.exitCode}) | | | | | |`;
     if (o.status === "missing") return `| \`${o.stack}\` | ❌ no plan recorded | | | | | |`;
+    if (o.status === "withheld")
+      return `| \`${o.stack}\` | 🔒 not planned: new secret destinations | | | | | |`;
     const s = o.plan.summary ?? { create: 0, update: 0, delete: 0, replace: 0 };
     const d = o.plan.changes.filter((c) => c.destructive).length;
     const result = o.plan.changes.length === 0 ? "no changes" : `${o.plan.changes.length} changes`;

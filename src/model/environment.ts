@@ -14,13 +14,20 @@ import { SAFE_IDENTIFIER, SAFE_PATH, SECRET_NAME } from "./patterns.ts";
 // ---------------------------------------------------------------------------------------------
 // Building blocks
 
+/** What a secret field wants; the loader never echoes what was found there instead (it may be the secret). */
+export const SECRET_REF_EXPECTED =
+  'a secret reference such as { secret: "EBILL_DB_PASSWORD" } (secrets are never written into a stack)';
+
 export const SecretRef = z
-  .strictObject({
-    secret: z
-      .string()
-      .regex(SECRET_NAME, "a secret name is upper-case letters, digits and _ (e.g. FISCAL_APP_KEY)")
-      .describe("Name of the secret, resolved at run time from the environment or .secrets.env"),
-  })
+  .strictObject(
+    {
+      secret: z
+        .string()
+        .regex(SECRET_NAME, "a secret name is upper-case letters, digits and _ (e.g. FISCAL_APP_KEY)")
+        .describe("Name of the secret, resolved at run time from the environment or .secrets.env"),
+    },
+    { error: (issue) => (issue.code === "invalid_type" ? SECRET_REF_EXPECTED : undefined) },
+  )
   .describe("A reference to a secret. Secrets are never literal values in a stack.");
 export type SecretRef = z.infer<typeof SecretRef>;
 
@@ -33,7 +40,9 @@ const identifier = (what: string) =>
   z
     .string()
     .regex(SAFE_IDENTIFIER, `${what} must be lower-case letters, digits and _ , starting with a letter`)
-    .max(63, `${what} is at most 63 characters (PostgreSQL identifier limit)`);
+    .max(63, `${what} is at most 63 characters (PostgreSQL identifier limit)`)
+    // PostgreSQL refuses new tablespaces, schemas and roles named pg_*, mid-apply.
+    .refine((name) => !name.startsWith("pg_"), `${what} must not start with 'pg_' (reserved by PostgreSQL)`);
 
 const absolutePath = (what: string) =>
   z.string().regex(SAFE_PATH, `${what} must be an absolute path of letters, digits, '/', '_', '-' and '.'`);
@@ -51,17 +60,26 @@ const hostname = z
 
 const port = z.number().int().min(1).max(65535);
 
+const parsedUrl = (value: string): URL | null => {
+  try {
+    return new URL(value);
+  } catch {
+    return null;
+  }
+};
+
 const httpUrl = z
   .string()
   .max(2048)
   .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, "a well-formed http:// or https:// URL");
+    const url = parsedUrl(value);
+    return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  }, "a well-formed http:// or https:// URL")
+  // A password in a URL is a secret in plain text in the repository, the plan and every log.
+  .refine((value) => {
+    const url = parsedUrl(value);
+    return url === null || (url.username === "" && url.password === "");
+  }, "a URL must not carry a user name or password (user:pass@); credentials are secret references");
 
 const year = z.number().int().min(2019).max(2099).describe("A fiscal year, e.g. 2026");
 
@@ -344,10 +362,40 @@ export const PrintComponent = z.strictObject({
 export type PrintComponent = z.infer<typeof PrintComponent>;
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time HH:MM");
+
+/** Days per month in a leap year: a yearly freeze on 02-29 is a real date every fourth year. */
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A moment of every year, MM-DDTHH:MM, that exists on the calendar (not 02-30, not 24:00). */
+const yearlyMoment = (example: string) =>
+  z
+    .string()
+    .regex(/^\d{2}-\d{2}T\d{2}:\d{2}$/, `MM-DDTHH:MM, e.g. ${example}`)
+    .refine((value) => {
+      const [month, day, hour, minute] = value.split(/[-T:]/).map(Number) as [number, number, number, number];
+      return (
+        month >= 1 &&
+        month <= 12 &&
+        day >= 1 &&
+        day <= DAYS_IN_MONTH[month - 1]! &&
+        hour <= 23 &&
+        minute <= 59
+      );
+    }, `a date and time that exists: month 01-12, a day of that month, hour 00-23, minute 00-59 (e.g. ${example})`);
+
+/** An IANA time zone this Node.js knows (Asia/Shanghai); a typo would break every change-window check. */
+const timeZone = z.string().refine((zone) => {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}, "a known IANA time zone such as Asia/Shanghai");
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 export const Maintenance = z.strictObject({
-  timezone: z.string().default("Asia/Shanghai"),
+  timezone: timeZone.default("Asia/Shanghai"),
   changeWindows: z
     .array(
       z.strictObject({
@@ -361,8 +409,8 @@ export const Maintenance = z.strictObject({
   freezes: z
     .array(
       z.strictObject({
-        from: z.string().regex(/^\d{2}-\d{2}T\d{2}:\d{2}$/, "MM-DDTHH:MM, e.g. 12-31T18:00"),
-        to: z.string().regex(/^\d{2}-\d{2}T\d{2}:\d{2}$/, "MM-DDTHH:MM, e.g. 01-01T08:00"),
+        from: yearlyMoment("12-31T18:00"),
+        to: yearlyMoment("01-01T08:00"),
         reason: z.string().min(1),
       }),
     )

@@ -10,6 +10,7 @@ import path from "node:path";
 import { z } from "zod";
 import { loadValidStack } from "../config/load.ts";
 import { formatIssue, formatPath } from "../config/issues.ts";
+import { requireStackSecrets } from "../config/secrets.ts";
 import type { Environment } from "../model/environment.ts";
 import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
 import { redactDeep, redactText, secretValues } from "../output/redact.ts";
@@ -33,6 +34,8 @@ export interface StackContext {
 
 export async function openStack(ref: string): Promise<StackContext> {
   const { file, env, warnings } = await loadValidStack(ref, { today: now() });
+  // Every secret the stack references must resolve, also those only the hosts use (issue 11.8).
+  requireStackSecrets(env);
   const secrets = secretValues(env);
   const scrub = (text: string) => redactText(text, secrets);
   for (const w of warnings) process.stderr.write(scrub(formatIssue(w)) + "\n");

@@ -96,3 +96,47 @@ describe("ebill-ops validate", () => {
     expect(result.stderr).toMatch(/no stack named 'lingshui'.*known: lingshui-prod, lingshui-test, sandbox/);
   });
 });
+
+describe("every secret a stack references resolves, or is named", () => {
+  async function typoStack(): Promise<string> {
+    const input = sandboxInput();
+    input.interfaces.fiscal.appKey = { secret: "FISCAL_APPKEY" }; // only the hosts use it
+    const file = path.join(dir, "typo-secret.json");
+    await writeFile(file, JSON.stringify(input));
+    return file;
+  }
+  const secrets = { EBILL_DB_PASSWORD: "pw-for-this-test", FISCAL_APP_KEY: "key-for-this-test" };
+
+  it("validate --resolve-secrets names the mistyped secret, its path and where secrets come from", async () => {
+    const file = await typoStack();
+    const plain = await ebillOps(["validate", "--stack", file], secrets);
+    expect(plain.code).toBe(0); // without the flag validate stays offline and secret-free
+    const result = await ebillOps(["validate", "--stack", file, "--resolve-secrets"], secrets);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}: interfaces.fiscal.appKey: secret FISCAL_APPKEY is not set`);
+    expect(result.stderr).toMatch(/secrets come from \S*secrets\.env \(written by 'ebill-ops sandbox up'/);
+    expect(result.stderr).not.toContain("pw-for-this-test");
+  });
+
+  it("plan refuses before reading anything, naming every unset secret", async () => {
+    const file = await typoStack();
+    const result = await ebillOps(["plan", "--stack", file], secrets);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /references a secret that is not set: FISCAL_APPKEY \(interfaces\.fiscal\.appKey\)\. Check the spelling; a sandbox's secrets come from/,
+    );
+  });
+});
+
+describe("a .ts stack that ends its own process is an error, not a clean result", () => {
+  it("validate and drift exit 1 and say why", async () => {
+    const file = path.join(dir, "exits.ts");
+    await writeFile(file, `process.exit(0);\nexport default ${JSON.stringify(sandboxInput())};\n`);
+    const validate = await ebillOps(["validate", "--stack", file]);
+    expect(validate.code).toBe(1);
+    expect(validate.stderr).toMatch(/must not call process\.exit\(\)/);
+    const drift = await ebillOps(["drift", "--stack", file], { EBILL_DB_PASSWORD: "x", FISCAL_APP_KEY: "y" });
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toMatch(/must not call process\.exit\(\)/);
+  });
+});

@@ -37,6 +37,10 @@ interface Workflow {
 }
 
 const read = (name: string) => readFile(path.join(WORKFLOWS, name), "utf8");
+/** Inside the hospital network, with the stacks' secrets: runs reviewed code only. */
+const HOSPITAL_RUNNER = ["self-hosted", "ebill-ops"];
+/** No secrets, no route to the hospital: where a pull request's own code runs. */
+const SANDBOX_RUNNER = ["self-hosted", "ebill-ops-sandbox"];
 const parse = async (name: string) => load(await read(name)) as Workflow;
 
 /** Labels of our self-hosted runner, declared for actionlint in .github/actionlint.yaml. */
@@ -90,7 +94,7 @@ describe("workflows", () => {
       const wf = await parse(file);
       expect(wf.permissions).toEqual({});
       for (const [name, job] of Object.entries(wf.jobs)) {
-        expect(job["runs-on"], name).toEqual(["self-hosted", "ebill-ops"]);
+        expect([HOSPITAL_RUNNER, SANDBOX_RUNNER], name).toContainEqual(job["runs-on"]);
         expect(job.permissions, `${name} declares its permissions`).toBeDefined();
         for (const access of Object.values(job.permissions!))
           expect(["read", "write", "none"]).toContain(access);
@@ -137,6 +141,59 @@ function liveSteps(job: Job): Step[] {
     (s) => /ebill-ops\.mjs (plan|apply|drift) /.test(s.run ?? "") && s.if !== "matrix.kind == 'sandbox'",
   );
 }
+
+/** What each checkout step of a job checks out: the ref it names, or the event's commit. */
+function checkouts(job: Job): string[] {
+  return job.steps
+    .filter((s) => s.uses?.startsWith("actions/checkout@"))
+    .map(
+      (s) =>
+        String(s.with?.ref ?? "(the event's commit)") + (s.with?.path ? ` into ${String(s.with.path)}` : ""),
+    );
+}
+
+// Why: whoever can open a pull request must not reach the hospital's secrets (docs/trust-model.md).
+describe("a pull request's code never meets the hospital's secrets", () => {
+  it("the branch's own code runs only on the sandbox runner, which has no environment and no secret", async () => {
+    const wf = await parse("pull-request.yml");
+    const text = JSON.stringify(wf.jobs);
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      const branchCode = checkouts(job).some(
+        (c) => !c.startsWith("${{ github.event.pull_request.base.sha }}"),
+      );
+      if (!branchCode) continue;
+      expect(job["runs-on"], `${name} checks out the branch`).toEqual(SANDBOX_RUNNER);
+      expect(job.environment, name).toBeUndefined();
+      expect(JSON.stringify(job), name).not.toMatch(/secrets\./);
+    }
+    expect(text).toContain("ebill-ops-sandbox");
+  });
+
+  it("every job on the hospital runner checks out the base commit only", async () => {
+    const wf = await parse("pull-request.yml");
+    for (const [name, job] of Object.entries(wf.jobs)) {
+      if (JSON.stringify(job["runs-on"]) !== JSON.stringify(HOSPITAL_RUNNER)) continue;
+      expect(checkouts(job), name).toEqual(["${{ github.event.pull_request.base.sha }}"]);
+    }
+  });
+
+  it("the plan job reads the pull request's stacks as evaluated JSON, and withholds the secrets from new destinations", async () => {
+    const wf = await parse("pull-request.yml");
+    const evaluate = wf.jobs.evaluate!;
+    expect(evaluate["runs-on"]).toEqual(SANDBOX_RUNNER);
+    expect(evaluate.steps.some((s) => s.run?.includes("validate --out-dir evaluated"))).toBe(true);
+    const plan = wf.jobs.plan!;
+    expect(plan.needs).toContain("evaluate");
+    const names = plan.steps.map((s) => s.run ?? s.uses ?? "");
+    const guard = names.findIndex((n) => n.includes("gitops destinations --base"));
+    const planStep = plan.steps.findIndex((s) => /ebill-ops\.mjs plan /.test(s.run ?? ""));
+    expect(guard).toBeGreaterThanOrEqual(0);
+    expect(guard).toBeLessThan(planStep);
+    // Every step that holds a secret runs only when the destinations are the base's.
+    for (const step of plan.steps.filter((s) => JSON.stringify(s.env ?? {}).includes("secrets.")))
+      expect(step.if, step.name).toMatch(/steps\.destinations\.outputs\.same == 'true'/);
+  });
+});
 
 describe("stacks in the pipelines", () => {
   it("the stack list the workflows use is every stack file under stacks/", async () => {
@@ -202,7 +259,9 @@ describe("stacks in the pipelines", () => {
     const plan = wf.jobs.plan!;
     expect(plan.strategy?.matrix).toBe("${{ fromJSON(needs.stacks.outputs.matrix) }}");
     expect(plan.environment).toBe("${{ matrix.planEnvironment }}");
-    expect(liveSteps(plan)[0]!.run).toMatch(/plan --stack "\$STACK" --markdown --out "plans\/\$STACK\.json"/);
+    expect(liveSteps(plan)[0]!.run).toMatch(
+      /plan --stack "evaluated\/\$STACK\.json" --markdown --out "plans\/\$STACK\.json"/,
+    );
     expect(plan.steps.some((s) => s.uses?.startsWith("actions/upload-artifact@"))).toBe(true);
     expect(wf.jobs.comment!.permissions).toEqual({ contents: "read", "pull-requests": "write" });
     expect(JSON.stringify(wf.jobs.comment!.steps)).toContain("gitops find-comment");

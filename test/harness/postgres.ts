@@ -13,7 +13,8 @@
  *
  * Passwords: one random password per test process for both the superuser-like `ebill` role and
  * `EBILL_DB_PASSWORD`, which this module sets in process.env (resolveSecret reads it first) and
- * returns in `server.env` for child processes (the CLI).
+ * returns in `server.env` for child processes (the CLI); likewise a random `FISCAL_APP_KEY`, since
+ * plan and apply refuse a stack whose secrets do not all resolve.
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -51,12 +52,20 @@ export interface PgServer {
   password: string;
   layout: ServerLayout;
   /** Variables a child process (the CLI) needs to reach this server as the sandbox stack. */
-  env: { EBILL_DB_PASSWORD: string; EBILL_SANDBOX_PG_PORT: string; PGPASSWORD: string };
+  env: {
+    EBILL_DB_PASSWORD: string;
+    FISCAL_APP_KEY: string;
+    EBILL_SANDBOX_PG_PORT: string;
+    PGPASSWORD: string;
+  };
   stop(): Promise<void>;
 }
 
 const password = process.env.EBILL_DB_PASSWORD || randomBytes(16).toString("hex");
 process.env.EBILL_DB_PASSWORD = password;
+// plan, apply and drift refuse a stack with an unset secret, also one only the hosts use.
+const fiscalAppKey = process.env.FISCAL_APP_KEY || randomBytes(13).toString("hex");
+process.env.FISCAL_APP_KEY = fiscalAppKey;
 
 /** A port nobody listens on right now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -199,7 +208,12 @@ export async function startPostgres(): Promise<PgServer> {
     superuserConnectionString,
     password,
     layout,
-    env: { EBILL_DB_PASSWORD: password, EBILL_SANDBOX_PG_PORT: String(port), PGPASSWORD: password },
+    env: {
+      EBILL_DB_PASSWORD: password,
+      FISCAL_APP_KEY: fiscalAppKey,
+      EBILL_SANDBOX_PG_PORT: String(port),
+      PGPASSWORD: password,
+    },
     stop,
   };
 }

@@ -7,7 +7,12 @@ import type { Finding } from "./index.ts";
  */
 export function mappingsComplete(env: Environment): Finding[] {
   if (!env.codeMappings) return [];
-  const mapped = new Set(env.codeMappings.map((m) => `${m.system}/${m.kind}/${m.local}`));
+  // Only place and channel mappings answer this; a catalog's charge items need not be keyed.
+  const mapped = new Set(
+    env.codeMappings
+      .filter((m) => m.kind === "place" || m.kind === "channel")
+      .map((m) => `${m.system}/${m.kind}/${m.local}`),
+  );
   const findings: Finding[] = [];
   const check = (
     kind: "place" | "channel",

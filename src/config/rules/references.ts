@@ -1,16 +1,22 @@
-import type { Environment, HostRole } from "../../model/environment.ts";
-import type { Finding } from "./index.ts";
+import type { HostRole } from "../../model/environment.ts";
+import type { PartialEnvironment } from "../partial.ts";
+import type { Finding, RuleContext } from "./index.ts";
 
 /**
  * Every name used in one part must be declared in the part it points to; a dangling reference
  * would otherwise surface as a foreign-key error in the middle of an apply.
+ *
+ * Runs on partly invalid stacks too: each check needs only the parts it reads, and a name is not
+ * reported missing from a list the schema refused elements of (that element may declare it).
  */
-export function referencesResolve(env: Environment): Finding[] {
+export function referencesResolve(env: PartialEnvironment, context?: Pick<RuleContext, "broken">): Finding[] {
   const findings: Finding[] = [];
-  const missing = (path: string, what: string, value: string, where: string) =>
-    findings.push({ path, message: `${what} '${value}' is not declared in ${where}` });
+  const missing = (path: string, what: string, value: string, where: string) => {
+    if (!context?.broken?.has(where))
+      findings.push({ path, message: `${what} '${value}' is not declared in ${where}` });
+  };
 
-  const hosts = new Map(env.hosts.map((h) => [h.name, h]));
+  const hosts = new Map((env.hosts ?? []).map((h) => [h.name, h]));
   const hostWithRole = (path: string, name: string, role: HostRole) => {
     const host = hosts.get(name);
     if (!host) missing(path, "host", name, "hosts");
@@ -22,16 +28,23 @@ export function referencesResolve(env: Environment): Finding[] {
   };
   // The sandbox database runs on this machine; elsewhere it must be one of the declared db hosts,
   // so tablespace directories are prepared on the machine that really holds the data.
+  const database = env.database;
   if (
+    env.kind !== undefined &&
     env.kind !== "sandbox" &&
-    !env.hosts.some((h) => h.address === env.database.host && h.roles.includes("db"))
+    database &&
+    env.hosts &&
+    !context?.broken?.has("hosts") &&
+    !env.hosts.some((h) => h.address === database.host && h.roles.includes("db"))
   )
     findings.push({
       path: "database.host",
-      message: `database address ${env.database.host} is not the address of a host with the 'db' role`,
+      message: `database address ${database.host} is not the address of a host with the 'db' role`,
     });
-  hostWithRole("interfaces.signature.host", env.interfaces.signature.host, "signature");
-  hostWithRole("interfaces.fileServer.host", env.interfaces.fileServer.host, "file");
+  if (env.interfaces) {
+    hostWithRole("interfaces.signature.host", env.interfaces.signature.host, "signature");
+    hostWithRole("interfaces.fileServer.host", env.interfaces.fileServer.host, "file");
+  }
   env.printComponents?.forEach((c, i) => hostWithRole(`printComponents[${i}].host`, c.host, "print-client"));
 
   const billCodes = new Set((env.billTypes ?? []).map((b) => b.code));

@@ -1,0 +1,213 @@
+/**
+ * Running code we do not trust (a stack's) in a separate, contained Node.js process.
+ *
+ * - Identity: when the tool runs as root the child runs as an unprivileged user
+ *   (EBILL_OPS_STACK_USER, default `nobody`), so it can read neither root's files nor the secret
+ *   files, nor /proc/<tool>/environ. As another user it runs as that same user (nothing else is
+ *   possible without privileges): the environment is still clean, but files that user can read
+ *   stay readable. docs/trust-model.md says which jobs may evaluate untrusted stacks for this reason.
+ * - Environment: built from nothing (PATH, HOME, TZ, EBILL_OPS_TODAY = the tool's now(), LANG, NODE_OPTIONS); no
+ *   variable of the tool's own environment, where CI puts the secrets, reaches the child.
+ * - Namespaces (util-linux `unshare`, when the kernel allows it): its own PID namespace, so every
+ *   process it starts, even one that detached into a session of its own, dies with it; no network;
+ *   a /proc that shows only its own processes. Without them the process group is killed instead,
+ *   which a process that started its own session escapes.
+ * - Limits: wall-clock time, V8 heap (`--max-old-space-size`) and address space (`prlimit`), and
+ *   the size of what it hands back.
+ * - Files: a private work folder holding only what it is given; the tool reads back one result
+ *   file, never following a link and never a special file.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { readRegularFile, StackFileError } from "./stack-file.ts";
+import { now } from "../time.ts";
+
+export interface ContainedRun {
+  /** Files for the private work folder, by name. */
+  files: Record<string, string>;
+  /** The script (one of `files`) node runs. */
+  script: string;
+  /** File the child writes its answer to, read back after it ends. */
+  resultFile: string;
+  timeoutMs: number;
+  /** V8 heap limit of the child, in MB. */
+  memoryMb: number;
+  maxResultBytes: number;
+}
+
+export type ContainedOutcome =
+  | {
+      status: "exited";
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      result: Buffer | null;
+      resultProblem: string | null;
+      output: string;
+    }
+  | { status: "timeout"; output: string };
+
+/** What the child's stdout and stderr keep (the end of it) for error messages. */
+const KEPT_OUTPUT_BYTES = 16 * 1024;
+const NAMESPACE_FLAGS = ["--user", "--pid", "--net", "--ipc", "--fork", "--kill-child", "--mount-proc"];
+
+export interface Identity {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+let identityCache: Identity | null | undefined;
+
+/** The user stack code runs as when the tool is root; null when the tool is not root. */
+export function stackIdentity(): Identity | null {
+  if (identityCache !== undefined) return identityCache;
+  if (process.getuid?.() !== 0) return (identityCache = null);
+  const name = process.env.EBILL_OPS_STACK_USER || "nobody";
+  const lookup = (flag: string) => {
+    try {
+      return Number(
+        execFileSync("id", [flag, name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
+      );
+    } catch {
+      throw new Error(
+        `the user '${name}' that stack code runs as does not exist; create it or set EBILL_OPS_STACK_USER to an unprivileged user`,
+      );
+    }
+  };
+  const identity = { name, uid: lookup("-u"), gid: lookup("-g") };
+  if (identity.uid === 0 || identity.gid === 0)
+    throw new Error(`EBILL_OPS_STACK_USER='${name}' is root; stack code must run as an unprivileged user`);
+  return (identityCache = identity);
+}
+
+let namespacesCache: boolean | undefined;
+
+/** Whether `unshare` can give the child its own user, PID, network and IPC namespaces here. */
+export function namespacesAvailable(identity: Identity | null = stackIdentity()): boolean {
+  if (namespacesCache !== undefined) return namespacesCache;
+  const probe = spawnSync("unshare", [...NAMESPACE_FLAGS, "true"], {
+    stdio: "ignore",
+    timeout: 5_000,
+    cwd: "/",
+    ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+  });
+  return (namespacesCache = probe.status === 0);
+}
+
+/** The environment of the child, built from nothing: only what evaluating a stack needs. */
+function childEnvironment(home: string, memoryMb: number): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    PATH: "/usr/local/bin:/usr/bin:/bin",
+    HOME: home,
+    LANG: "C.UTF-8",
+    // Also limits any node process the stack code starts.
+    NODE_OPTIONS: `--max-old-space-size=${memoryMb}`,
+  };
+  // A stack may read the clock (the year in operation): the child must see the tool's own "now",
+  // also when that comes from a faked clock (libfaketime's variables are not passed on).
+  if (process.env.TZ !== undefined) env.TZ = process.env.TZ;
+  env.EBILL_OPS_TODAY = process.env.EBILL_OPS_TODAY ?? now().toISOString();
+  return env;
+}
+
+/**
+ * Address space for the child: the heap plus what Node reserves at start (about 1 GB of mostly
+ * untouched virtual memory). Caps buffers outside the V8 heap.
+ */
+function addressSpaceBytes(memoryMb: number): number {
+  return (memoryMb * 2 + 1024) * 1024 * 1024;
+}
+
+function keepTail(chunks: Buffer[], chunk: Buffer, total: { bytes: number }): void {
+  chunks.push(chunk);
+  total.bytes += chunk.length;
+  while (total.bytes - chunks[0]!.length > KEPT_OUTPUT_BYTES) total.bytes -= chunks.shift()!.length;
+}
+
+/** Runs `node <script>` contained, in a private folder that is removed afterwards. */
+export async function runContained(run: ContainedRun): Promise<ContainedOutcome> {
+  const identity = stackIdentity();
+  // The outer folder is the tool's, so the child cannot swap the work folder for a link; the
+  // inner one is the child's own.
+  const outer = await mkdtemp(path.join(os.tmpdir(), "ebill-ops-stack-"));
+  try {
+    await chmod(outer, 0o711);
+    const work = path.join(outer, "work");
+    await mkdir(work, { mode: 0o700 });
+    for (const [name, content] of Object.entries(run.files))
+      await writeFile(path.join(work, name), content, { mode: 0o600 });
+    if (identity) {
+      await chown(work, identity.uid, identity.gid);
+      for (const name of Object.keys(run.files))
+        await chown(path.join(work, name), identity.uid, identity.gid);
+    }
+    const node = [
+      "prlimit",
+      `--as=${addressSpaceBytes(run.memoryMb)}`,
+      "--core=0",
+      "--",
+      process.execPath,
+      "--enable-source-maps",
+      run.script,
+    ];
+    const [command, ...args] = namespacesAvailable(identity)
+      ? ["unshare", ...NAMESPACE_FLAGS, "--", ...node]
+      : node;
+    const child = spawn(command!, args, {
+      cwd: work,
+      env: childEnvironment(work, run.memoryMb),
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so everything it started can be killed at once.
+      detached: true,
+      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+    });
+    const kept: Buffer[] = [];
+    const total = { bytes: 0 };
+    child.stdout.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+    child.stderr.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, run.timeoutMs);
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+      (resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code, signal) => resolve({ code, signal }));
+      },
+    ).finally(() => {
+      clearTimeout(timer);
+      // Whatever it left behind in its group goes too (with namespaces the kernel already did it).
+      killGroup();
+    });
+    const output = Buffer.concat(kept).toString("utf8");
+    if (timedOut) return { status: "timeout", output };
+    let result: Buffer | null = null;
+    let resultProblem: string | null = null;
+    try {
+      result = await readRegularFile(
+        path.join(work, run.resultFile),
+        "the answer of the stack",
+        run.maxResultBytes,
+        {
+          noFollow: true,
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof StackFileError)) throw error;
+      if (!/file not found/.test(error.message)) resultProblem = error.message;
+    }
+    return { status: "exited", ...ended, result, resultProblem, output };
+  } finally {
+    await rm(outer, { recursive: true, force: true });
+  }
+}
