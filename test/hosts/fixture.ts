@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import { osFamily } from "../../src/model/operating-systems.ts";
+import { isManaged } from "../../src/inventory/render.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
 
 export const TEST_SECRETS = {
@@ -65,9 +67,11 @@ export async function startTestHosts(
     const state = await hostsUp({
       stateDir: dir,
       tag,
-      hosts: env.hosts
-        .filter((h) => h.roles.some((r) => r !== "signature"))
-        .map((h) => ({ name: h.name, address: h.address })),
+      hosts: env.hosts.filter(isManaged).map((h) => ({
+        name: h.name,
+        address: h.address,
+        family: osFamily(h.os) === "RedHat" ? ("RedHat" as const) : ("Debian" as const),
+      })),
       signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
       log: (line) => console.log(line),
     });

@@ -30,6 +30,7 @@ import { templatesForEnabledBillTypes } from "./templates.ts";
 import { requiredHostRoles } from "./host-roles.ts";
 import { hostKeysPinned } from "./host-keys.ts";
 import { exampleCodesFlagged } from "./example-codes.ts";
+import { hostRolesOnSupportedSystems } from "./host-os.ts";
 
 export const RULES: Record<string, Rule> = {
   uniqueCodes,
@@ -42,6 +43,7 @@ export const RULES: Record<string, Rule> = {
   requiredHostRoles,
   hostKeysPinned,
   exampleCodesFlagged,
+  hostRolesOnSupportedSystems,
 };
 
 export function runRules(env: Environment, context: RuleContext): ConfigIssue[] {
