@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { loadValidStack } from "../config/load.ts";
 import { SANDBOX_HOSTS_DIR } from "../hosts/connection.ts";
 import { managedHosts } from "../hosts/source.ts";
-import { osFamily } from "../model/operating-systems.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, readState } from "../../test/harness/netns.ts";
+import { testHostFamily } from "../../test/harness/netns-redhat.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   const command = program
@@ -26,7 +26,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         hosts: managedHosts(env).map((h) => ({
           name: h.name,
           address: h.address,
-          family: osFamily(h.os) === "RedHat" ? ("RedHat" as const) : ("Debian" as const),
+          family: testHostFamily(h.os),
         })),
         user: managedHosts(env)[0]?.ssh.user,
         signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],

@@ -33,7 +33,7 @@ export const OPERATING_SYSTEMS = {
   "centos-7": { family: "RedHat", name: "CentOS 7 (yum; needs python3 installed)", managed: true },
   "centos-8": { family: "RedHat", name: "CentOS 8", managed: true },
   "openeuler-22.03": { family: "RedHat", name: "openEuler 22.03 LTS", managed: true },
-  windows: { family: "Windows", name: "Windows (cashier PCs: inventoried, not managed)", managed: false },
+  windows: { family: "Windows", name: "Windows", managed: false },
 } as const satisfies Record<string, OperatingSystem>;
 
 export type OsId = keyof typeof OPERATING_SYSTEMS;

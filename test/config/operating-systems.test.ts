@@ -75,7 +75,7 @@ describe("hostRolesOnSupportedSystems", () => {
       expect.objectContaining({
         path: "hosts[0].roles",
         message: expect.stringMatching(
-          /'sbx-app' runs Windows .* cannot have the roles 'app', 'proxy'.*debian-12/,
+          /'sbx-app' runs Windows.* cannot have the roles 'app', 'proxy'.*debian-12/,
         ),
       }),
     ]);
@@ -115,7 +115,7 @@ describe("inventory and plan of a stack with several OS families", () => {
       {
         source: "hosts/sbx-pc1",
         reason: expect.stringMatching(
-          /sbx-pc1 \(10\.231\.0\.31\) runs Windows .*not configured over SSH.*probing/,
+          /sbx-pc1 \(10\.231\.0\.31\) runs Windows.*not configured over SSH.*probing/,
         ),
       },
     ]);

@@ -13,8 +13,14 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
+import { osFamily, type OsId } from "../../src/model/operating-systems.ts";
 
 export type TestHostFamily = "Debian" | "RedHat";
+
+/** The kind of test host that stands in for a host declaring `os`. */
+export function testHostFamily(os: OsId): TestHostFamily {
+  return osFamily(os) === "RedHat" ? "RedHat" : "Debian";
+}
 
 /** Kylin V10 server's os-release, as its distribution package writes it. */
 const KYLIN_V10_OS_RELEASE = [

@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
-import { osFamily } from "../../src/model/operating-systems.ts";
 import { isManaged } from "../../src/inventory/render.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
+import { testHostFamily } from "../harness/netns-redhat.ts";
 
 export const TEST_SECRETS = {
   FISCAL_APP_KEY: "test-fiscal-key-7f3a91c2",
@@ -70,7 +70,7 @@ export async function startTestHosts(
       hosts: env.hosts.filter(isManaged).map((h) => ({
         name: h.name,
         address: h.address,
-        family: osFamily(h.os) === "RedHat" ? ("RedHat" as const) : ("Debian" as const),
+        family: testHostFamily(h.os),
       })),
       signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
       log: (line) => console.log(line),
