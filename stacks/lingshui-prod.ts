@@ -16,7 +16,7 @@ export default defineEnvironment(
         {
           name: "ls-ebill-app1",
           address: "10.46.20.11",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["app"],
           ssh: {
             user: "ebillops",
@@ -28,7 +28,7 @@ export default defineEnvironment(
         {
           name: "ls-ebill-app2",
           address: "10.46.20.12",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["app"],
           ssh: {
             user: "ebillops",
@@ -40,7 +40,7 @@ export default defineEnvironment(
         {
           name: "ls-ebill-db1",
           address: "10.46.20.21",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["db"],
           ssh: {
             user: "ebillops",
@@ -52,7 +52,7 @@ export default defineEnvironment(
         {
           name: "ls-ebill-file1",
           address: "10.46.20.31",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["file"],
           ssh: {
             user: "ebillops",
@@ -64,7 +64,7 @@ export default defineEnvironment(
         {
           name: "ls-sign1",
           address: "10.46.20.41",
-          os: "centos",
+          os: "centos-7",
           roles: ["signature"],
           ssh: {
             user: "ebillops",
@@ -76,7 +76,7 @@ export default defineEnvironment(
         {
           name: "ls-ebill-proxy1",
           address: "10.46.20.5",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["proxy"],
           ssh: {
             user: "ebillops",
@@ -88,7 +88,7 @@ export default defineEnvironment(
         {
           name: "ls-mz-sf01",
           address: "10.46.31.101",
-          os: "uos",
+          os: "uos-20",
           roles: ["print-client"],
           ssh: {
             user: "ebillops",
@@ -100,7 +100,7 @@ export default defineEnvironment(
         {
           name: "ls-zy-sf01",
           address: "10.46.31.121",
-          os: "uos",
+          os: "uos-20",
           roles: ["print-client"],
           ssh: {
             user: "ebillops",
@@ -112,7 +112,7 @@ export default defineEnvironment(
         {
           name: "ls-jz-sf01",
           address: "10.46.31.131",
-          os: "uos",
+          os: "uos-20",
           roles: ["print-client"],
           ssh: {
             user: "ebillops",

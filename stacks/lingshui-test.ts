@@ -16,7 +16,7 @@ export default defineEnvironment(
         {
           name: "ls-test-ebill1",
           address: "10.46.120.11",
-          os: "kylin",
+          os: "kylin-v10",
           roles: ["app", "db", "file"],
           ssh: {
             user: "ebillops",
@@ -28,7 +28,7 @@ export default defineEnvironment(
         {
           name: "ls-test-sign1",
           address: "10.46.120.41",
-          os: "centos",
+          os: "centos-7",
           roles: ["signature"],
           ssh: {
             user: "ebillops",
@@ -40,7 +40,7 @@ export default defineEnvironment(
         {
           name: "ls-test-sf01",
           address: "10.46.131.101",
-          os: "uos",
+          os: "uos-20",
           roles: ["print-client"],
           ssh: {
             user: "ebillops",

@@ -20,9 +20,9 @@ export default defineEnvironment(
       kind: "sandbox",
       hospital: { name: "沙箱演示医院", agencyCode: "SANDBOX0001", regionCode: "469028", fiscalYear: year },
       hosts: [
-        { name: "sbx-app", address: "10.231.0.11", os: "debian", roles: ["app", "proxy"] },
-        { name: "sbx-db", address: "10.231.0.12", os: "debian", roles: ["db", "file"] },
-        { name: "sbx-print", address: "10.231.0.13", os: "debian", roles: ["print-client", "signature"] },
+        { name: "sbx-app", address: "10.231.0.11", os: "debian-12", roles: ["app", "proxy"] },
+        { name: "sbx-db", address: "10.231.0.12", os: "debian-12", roles: ["db", "file"] },
+        { name: "sbx-print", address: "10.231.0.13", os: "debian-12", roles: ["print-client", "signature"] },
       ],
       database: {
         engine: "postgresql",

@@ -4,6 +4,7 @@ import { loadValidStack } from "../config/load.ts";
 import { SANDBOX_HOSTS_DIR } from "../hosts/connection.ts";
 import { managedHosts } from "../hosts/source.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, readState } from "../../test/harness/netns.ts";
+import { testHostFamily } from "../../test/harness/netns-redhat.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   const command = program
@@ -21,7 +22,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
       const state = await hostsUp({
         stateDir: SANDBOX_HOSTS_DIR,
         tag: "sbx",
-        hosts: managedHosts(env).map((h) => ({ name: h.name, address: h.address })),
+        // Each host of the family its declared OS belongs to (a RedHat-family one is Kylin-shaped).
+        hosts: managedHosts(env).map((h) => ({
+          name: h.name,
+          address: h.address,
+          family: testHostFamily(h.os),
+        })),
         user: managedHosts(env)[0]?.ssh.user,
         signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
         log: (line) => process.stderr.write(`${line}\n`),

@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../config/load.ts";
 import type { Environment } from "../model/environment.ts";
+import { isManaged } from "../inventory/render.ts";
 
 export const SANDBOX_HOSTS_DIR = path.join(REPO_ROOT, ".sandbox", "hosts");
 
@@ -79,9 +80,7 @@ export function hostsConnection(
     };
   }
   const missing = env.hosts.filter(
-    (h) =>
-      h.roles.some((r) => r !== "signature") &&
-      !state.hosts.some((s) => s.name === h.name && s.address === h.address),
+    (h) => isManaged(h) && !state.hosts.some((s) => s.name === h.name && s.address === h.address),
   );
   if (missing.length > 0) {
     return {

@@ -13,12 +13,28 @@ import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
 import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
 import { secretVars } from "./vars.ts";
+import { isManaged } from "../inventory/render.ts";
+import { OPERATING_SYSTEMS, osManaged } from "../model/operating-systems.ts";
 
 const run = promisify(execFile);
 
-/** Hosts Ansible configures: every host except signature-server appliances (probed only). */
+/** Hosts Ansible configures: every host except signature-server appliances and Windows PCs. */
 export function managedHosts(env: Environment) {
-  return env.hosts.filter((h) => h.os !== "windows" && h.roles.some((r) => r !== "signature"));
+  return env.hosts.filter(isManaged);
+}
+
+/**
+ * Hosts the plan does not configure because their OS is not managed over SSH (Windows cashier
+ * PCs), one entry each in the shape of `Plan.skipped`, so a reviewer sees they were left out on
+ * purpose. Later inspections reach them only by what they can probe from outside.
+ */
+export function unmanagedHosts(env: Environment): { source: string; reason: string }[] {
+  return env.hosts
+    .filter((h) => !osManaged(h.os))
+    .map((h) => ({
+      source: `hosts/${h.name}`,
+      reason: `${h.name} (${h.address}) runs ${OPERATING_SYSTEMS[h.os].name}: inventoried, not configured over SSH; its ${h.roles.join(", ")} part is checked only by probing`,
+    }));
 }
 
 /** Whether the host's SSH port accepts a TCP connection within 3 s (inside the namespace if any). */
@@ -88,7 +104,7 @@ export function hostsLiveHash(changes: readonly Change[]): string {
   return sha256(canonicalJson(sorted));
 }
 
-export const hostsSource: PlanSource = {
+export const hostsSource: PlanSource & { skipped(env: Environment): { source: string; reason: string }[] } = {
   name: "hosts",
 
   async available(env) {
@@ -117,8 +133,13 @@ export const hostsSource: PlanSource = {
     return { ok: true };
   },
 
+  /** What the hosts part of a plan leaves out on purpose (see unmanagedHosts). */
+  skipped: unmanagedHosts,
+
   async plan(env) {
-    const { changes } = await runSite(env, { check: true, notice: (l) => process.stderr.write(`${l}\n`) });
+    const notice = (line: string) => process.stderr.write(`${line}\n`);
+    for (const s of unmanagedHosts(env)) notice(`hosts: notice: not managed: ${s.reason}`);
+    const { changes } = await runSite(env, { check: true, notice });
     return { changes, liveHash: hostsLiveHash(changes) };
   },
 

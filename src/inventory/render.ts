@@ -3,11 +3,20 @@
  * pinned host keys as a known_hosts file that ansible.cfg points at (strict checking stays on).
  */
 import { dump } from "js-yaml";
-import { HOST_ROLES, type Environment, type HostRole } from "../model/environment.ts";
+import { HOST_ROLES, type Environment, type Host, type HostRole } from "../model/environment.ts";
+import { osFamily, osManaged } from "../model/operating-systems.ts";
 
 /** Ansible group names cannot hold '-'. */
 export function groupName(role: HostRole): string {
   return role.replace(/-/g, "_");
+}
+
+/**
+ * Whether Ansible configures the host: every host except signature-server appliances (only
+ * probed) and hosts on an OS that is not managed over SSH (Windows cashier PCs).
+ */
+export function isManaged(host: Pick<Host, "os" | "roles">): boolean {
+  return osManaged(host.os) && host.roles.some((r) => r !== "signature");
 }
 
 export interface InventoryFiles {
@@ -23,8 +32,7 @@ export function renderInventory(env: Environment): InventoryFiles {
     const members = env.hosts.filter((h) => h.roles.includes(role));
     if (members.length > 0) children[groupName(role)] = { hosts: Object.fromEntries(members.map((h) => [h.name, null])) };
   }
-  // Hosts Ansible configures: all but signature-server appliances (only probed) and Windows PCs.
-  const managed = env.hosts.filter((h) => h.os !== "windows" && h.roles.some((r) => r !== "signature"));
+  const managed = env.hosts.filter(isManaged);
   if (managed.length > 0) children.managed = { hosts: Object.fromEntries(managed.map((h) => [h.name, null])) };
   const hosts = Object.fromEntries(
     env.hosts.map((h) => [
@@ -34,6 +42,8 @@ export function renderInventory(env: Environment): InventoryFiles {
         ansible_port: h.ssh.port,
         ansible_user: h.ssh.user,
         ebill_host_os: h.os,
+        // The family the roles expect; the first play checks the host agrees (tasks/ansible/roles/host_os).
+        ebill_host_os_family: osFamily(h.os),
         ebill_host_roles: h.roles,
       },
     ]),

@@ -10,6 +10,7 @@
  */
 import { z } from "zod";
 import { SAFE_IDENTIFIER, SAFE_PATH, SECRET_NAME } from "./patterns.ts";
+import { OS_IDS, unsupportedOsMessage } from "./operating-systems.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -119,8 +120,11 @@ export const Host = z.strictObject({
   name: hostname.describe("Inventory name of the host, unique in the stack"),
   address: ipv4.describe("Intranet address"),
   os: z
-    .enum(["debian", "ubuntu", "kylin", "uos", "openeuler", "centos", "windows"])
-    .describe("Operating system"),
+    .enum(OS_IDS, { error: (issue) => unsupportedOsMessage(issue.input) })
+    .describe(
+      "Operating system and version, e.g. kylin-v10, centos-7, uos-20, windows. Only systems the Ansible roles " +
+        "support are accepted (src/model/operating-systems.ts); Windows hosts are inventoried, not managed.",
+    ),
   roles: z.array(HostRole).min(1).describe("What the host does; drives the Ansible groups"),
   ssh: z
     .strictObject({

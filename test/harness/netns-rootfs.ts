@@ -19,6 +19,12 @@ export const ROOTFS_SUITE = "bookworm";
  * What a test host needs: sshd and python for Ansible, sudo for the operations account's `become`,
  * python3-apt for the apt module (patch rollouts), chrony and nftables so the baseline role
  * manages real configuration, openssl for the signature probe.
+ *
+ * And the RPM side, for the RedHat-family test hosts (netns-redhat.ts): Debian's builds of rpm,
+ * dnf with its Python bindings (Ansible's dnf module imports them) and its core plugins
+ * (`dnf needs-restarting`). Not firewalld: Debian's needs polkit and logind, which a tree without
+ * systemd cannot configure. One tree serves both families, so the cold build stays one debootstrap;
+ * a Debian-family host has no rpm repository configured, so dnf there has nothing to act on.
  */
 export const ROOTFS_PACKAGES = [
   "openssh-server",
@@ -29,6 +35,10 @@ export const ROOTFS_PACKAGES = [
   "nftables",
   "openssl",
   "ca-certificates",
+  "rpm",
+  "dnf",
+  "python3-dnf",
+  "dnf-plugins-core",
 ] as const;
 /** Bump when the preparation below changes, so old caches are not reused. */
 const PREPARATION_VERSION = 1;

@@ -17,10 +17,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureRootfs } from "./netns-rootfs.ts";
+import { makeRedHatFamily, type TestHostFamily } from "./netns-redhat.ts";
 
 export interface TestHostSpec {
   name: string;
   address: string;
+  /** Debian (the default) or RedHat: a Kylin V10-shaped host with dnf and rpm (netns-redhat.ts). */
+  family?: TestHostFamily;
 }
 
 export interface TestHost extends TestHostSpec {
@@ -155,6 +158,7 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
         root,
       ]);
       const hostKey = prepareHostRoot(root, spec.name, user, clientKey);
+      if (spec.family === "RedHat") makeRedHatFamily(root);
 
       run("ip", ["netns", "add", namespace]);
       run("ip", ["-n", namespace, "link", "set", "lo", "up"]);

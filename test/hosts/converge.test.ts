@@ -1,6 +1,9 @@
 /**
- * The hosts source against real namespace hosts over real SSH: plan (check mode) must predict
- * exactly what apply does, and a hand edit must show up in drift with its host and file.
+ * The hosts source against real namespace hosts over real SSH, one of each OS family: the app host
+ * is a RedHat-family host (Kylin V10-shaped, dnf and rpm), the database and print hosts are Debian.
+ * Plan (check mode) must predict exactly what apply does, each family must get its own files, a
+ * hand edit on either family must show up in drift with its host and file, and a host that runs
+ * another OS family than declared stops the plan.
  */
 import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
@@ -28,8 +31,12 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
   let ctx: TestHostsContext;
 
   beforeAll(async () => {
-    ctx = await startTestHosts(await sandboxEnv(), testSubnet(1), `c${process.pid % 100000}`);
+    const env = await sandboxEnv();
+    env.hosts = env.hosts.map((h) => ({ ...h, os: h.name === "sbx-app" ? "kylin-v10" : "debian-12" }));
+    ctx = await startTestHosts(env, testSubnet(1), `c${process.pid % 100000}`);
   }, 180_000);
+  const file = (host: string, name: string) =>
+    readFileSync(path.join(ctx.state.hosts.find((h) => h.name === host)!.root, name), "utf8");
   afterAll(() => ctx?.cleanup());
 
   it("check, apply, check again: no changes left, and the app configuration holds the declared endpoints", async () => {
@@ -73,6 +80,30 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     expect(readFileSync(secretsFile, "utf8")).toContain(`fiscal.appkey=${TEST_SECRETS.FISCAL_APP_KEY}`);
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
 
+    // Each family got its own files: RedHat paths and firewalld on the app host, Debian's on the others.
+    expect(file("sbx-app", "/etc/chrony.conf")).toContain("driftfile /var/lib/chrony/drift");
+    const zone = file("sbx-app", "/etc/firewalld/zones/ebill.xml");
+    for (const port of [22, 80, 443, env.app.port])
+      expect(zone).toContain(`<port protocol="tcp" port="${port}"/>`);
+    expect(file("sbx-app", "/etc/firewalld/firewalld.conf")).toMatch(/^DefaultZone=ebill$/m);
+    expect(file("sbx-app", "/etc/ssh/sshd_config").split("\n")[0]).toBe(
+      "Include /etc/ssh/sshd_config.ebill-hardening.conf",
+    );
+    expect(file("sbx-app", "/etc/ssh/sshd_config.ebill-hardening.conf")).toContain("PermitRootLogin no");
+    for (const pam of ["/etc/pam.d/system-auth", "/etc/pam.d/password-auth"])
+      expect(file("sbx-app", pam)).toMatch(
+        /pam_faillock\.so preauth[^]*pam_unix\.so[^]*pam_faillock\.so authfail/,
+      );
+    expect(file("sbx-app", "/etc/nftables.conf"), "no nftables rules beside firewalld").not.toContain(
+      `tcp dport ${env.app.port}`,
+    );
+    expect(file("sbx-db", "/etc/chrony/chrony.conf")).toContain("driftfile /var/lib/chrony/chrony.drift");
+    expect(file("sbx-db", "/etc/nftables.conf")).toContain(`tcp dport ${env.database.port} accept`);
+    expect(file("sbx-db", "/etc/pam.d/common-auth")).toMatch(
+      /pam_faillock\.so preauth[^]*pam_unix\.so[^]*pam_faillock\.so authfail/,
+    );
+    expect(file("sbx-db", "/etc/ssh/sshd_config.d/50-ebill-hardening.conf")).toContain("PermitRootLogin no");
+
     const health = sshRun(
       state,
       "sbx-app",
@@ -81,9 +112,10 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     expect(health.trim()).toBe(`UP ${env.app.version}`);
   }, 600_000);
 
-  it("a hand edit of a managed file on one host shows in drift, naming that host and that file", async () => {
+  it("hand edits on a host of each family show in drift, naming each host and file", async () => {
     const { env, state, dir } = ctx;
     sshRun(state, "sbx-app", `sed -i 's#^fiscal.url=.*#fiscal.url=http://10.9.9.9/hand-edited#' ${CONFIG}`);
+    sshRun(state, "sbx-db", "echo 'server 10.9.9.9 iburst' >> /etc/chrony/chrony.conf");
 
     // The CLI on a copy of the stack without database parts, so only the hosts are compared.
     const hostsOnly = structuredClone(env) as Record<string, unknown>;
@@ -104,10 +136,20 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout).toContain(`sbx-app${CONFIG}`);
     expect(result.stdout).toContain("http://10.9.9.9/hand-edited");
+    expect(result.stdout).toContain("sbx-db/etc/chrony/chrony.conf");
+    expect(result.stdout).toContain("server 10.9.9.9 iburst");
     const report = JSON.parse(result.stdout) as unknown;
     const mentioned = JSON.stringify(report).match(/sbx-(app|db|print)\//g) ?? [];
-    expect(new Set(mentioned), "only the edited host drifted").toEqual(new Set(["sbx-app/"]));
+    expect(new Set(mentioned), "only the edited hosts drifted").toEqual(new Set(["sbx-app/", "sbx-db/"]));
     for (const value of Object.values(TEST_SECRETS))
       expect(result.stdout + result.stderr).not.toContain(value);
   }, 300_000);
+
+  it("a host running another OS family than its stack declares stops the plan, naming both", async () => {
+    const wrong = structuredClone(ctx.env);
+    wrong.hosts = wrong.hosts.map((h) => (h.name === "sbx-db" ? { ...h, os: "openeuler-22.03" } : h));
+    const run = runSite(wrong, { check: true, limit: ["sbx-db"] });
+    await expect(run).rejects.toThrow(/sbx-db.*declares openeuler-22\.03 \(RedHat family\).*runs Debian/s);
+    await expect(run).rejects.toThrow(/nothing was changed/);
+  }, 120_000);
 });

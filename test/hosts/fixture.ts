@@ -10,7 +10,9 @@ import path from "node:path";
 import { loadStack } from "../../src/config/load.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import { isManaged } from "../../src/inventory/render.ts";
 import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
+import { testHostFamily } from "../harness/netns-redhat.ts";
 
 export const TEST_SECRETS = {
   FISCAL_APP_KEY: "test-fiscal-key-7f3a91c2",
@@ -67,9 +69,11 @@ export async function startTestHosts(
     const state = await hostsUp({
       stateDir: dir,
       tag,
-      hosts: env.hosts
-        .filter((h) => h.roles.some((r) => r !== "signature"))
-        .map((h) => ({ name: h.name, address: h.address })),
+      hosts: env.hosts.filter(isManaged).map((h) => ({
+        name: h.name,
+        address: h.address,
+        family: testHostFamily(h.os),
+      })),
       signatureServers: [{ host: env.interfaces.signature.host, port: env.interfaces.signature.port }],
       log: (line) => console.log(line),
     });

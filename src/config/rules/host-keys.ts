@@ -1,4 +1,5 @@
 import type { Environment } from "../../model/environment.ts";
+import { osManaged } from "../../model/operating-systems.ts";
 import type { Finding } from "./index.ts";
 
 /**
@@ -8,7 +9,7 @@ import type { Finding } from "./index.ts";
 export function hostKeysPinned(env: Environment): Finding[] {
   if (env.kind === "sandbox") return [];
   return env.hosts.flatMap((h, i) =>
-    h.os !== "windows" && !h.ssh.hostKey
+    osManaged(h.os) && !h.ssh.hostKey
       ? [
           {
             path: `hosts[${i}].ssh.hostKey`,

@@ -39,6 +39,7 @@ import { templatesForEnabledBillTypes } from "./templates.ts";
 import { requiredHostRoles } from "./host-roles.ts";
 import { hostKeysPinned } from "./host-keys.ts";
 import { exampleCodesFlagged } from "./example-codes.ts";
+import { hostRolesOnSupportedSystems } from "./host-os.ts";
 
 export const RULES: Record<string, Rule> = {
   uniqueCodes,
@@ -51,6 +52,7 @@ export const RULES: Record<string, Rule> = {
   requiredHostRoles,
   hostKeysPinned,
   exampleCodesFlagged,
+  hostRolesOnSupportedSystems,
 };
 
 /**
