@@ -27,7 +27,7 @@ describe("where a stack's secrets go", () => {
     expect(
       changes((e) => {
         e.paymentChannels!.push({ code: "09", name: "银联", kind: "bank-card" });
-        e.hosts.push({ name: "sbx-cashier", address: "10.231.0.14", os: "debian", roles: ["print-client"] });
+        e.hosts.push({ name: "sbx-cashier", address: "10.231.0.14", os: "debian-12", roles: ["print-client"] });
       }),
     ).toEqual([]);
   });
@@ -48,7 +48,7 @@ describe("where a stack's secrets go", () => {
     [
       "a new app host (the app's secrets are rendered onto it)",
       (e: EnvironmentInput) =>
-        e.hosts.push({ name: "evil-app", address: "10.99.0.2", os: "debian", roles: ["app"] }),
+        e.hosts.push({ name: "evil-app", address: "10.99.0.2", os: "debian-12", roles: ["app"] }),
       /^app host evil-app: new/,
     ],
     [
