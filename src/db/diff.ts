@@ -19,6 +19,7 @@
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
 import type { Change, Fields } from "../plan/types.ts";
 import { byCodePoint, canonicalJson } from "../canonical.ts";
+import { judge, type WriteFacts } from "./invariants.ts";
 import type { LiveState } from "./live.ts";
 import { providerOf } from "./providers/index.ts";
 import type { Declared, LiveObject } from "./providers/types.ts";
@@ -243,4 +244,22 @@ export function planChanges(env: Environment, live: LiveState): Change[] {
     backward.unshift(removals.sort((a, b) => byCodePoint(a.id, b.id)));
   }
   return [...forward, ...backward.flat()];
+}
+
+/**
+ * Marks the planned changes as the write layer will judge them (src/db/invariants.ts): what it never
+ * does is shown destructive with a "refused" note, what needs --allow-destroy is shown destructive
+ * with the reason. A note the planner wrote itself (e.g. "disabled instead of deleted") is kept.
+ */
+export function annotate(env: Environment, live: LiveState, changes: Change[], facts: WriteFacts): void {
+  judge(env, live, changes, facts).forEach((verdict, i) => {
+    const change = changes[i]!;
+    if (verdict.never.length > 0) {
+      change.destructive = true;
+      change.note ??= `refused: ${verdict.never.join("; ")}. Apply refuses this`;
+    } else if (verdict.destructive.length > 0) {
+      change.destructive = true;
+      change.note ??= verdict.destructive.join("; ");
+    }
+  });
 }
