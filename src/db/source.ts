@@ -26,6 +26,7 @@
  *      row is completed. Killed before that, the row says "started" with what was pending, the
  *      next plan shows the drop again and a rerun converges.
  */
+import { canonicalJson, sha256 } from "../canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";
@@ -35,7 +36,13 @@ import { connect, DatabaseNotAnswering } from "./connect.ts";
 import { annotate, planChanges, SOURCE_NAME } from "./diff.ts";
 import { enforceInvariants, readWriteFacts } from "./invariants.ts";
 import { hashLiveState, readLiveState, schemaExists, type LiveState } from "./live.ts";
-import { acquireDatabaseLock, claimOwnership, refuseOtherOwner, releaseDatabaseLock } from "./lock.ts";
+import {
+  acquireDatabaseLock,
+  claimOwnership,
+  currentActor,
+  refuseOtherOwner,
+  releaseDatabaseLock,
+} from "./lock.ts";
 import { providerOf } from "./providers/index.ts";
 import { createTablespaces, dropTablespaces } from "./providers/storage.ts";
 import type { Db } from "./providers/types.ts";
@@ -153,6 +160,34 @@ async function writeChanges(db: Db, env: Environment, changes: Change[]): Promis
   }
 }
 
+/** The audit row of a write whose caller brought none: who, when (the real time), what. */
+function ownRecord(env: Environment, changes: Change[]): AuditHook {
+  return {
+    final: true,
+    record: {
+      stack: env.name,
+      commit: null,
+      actor: currentActor(),
+      at: new Date().toISOString(),
+      planHash: sha256(canonicalJson(changes)),
+      changes,
+      result: "ok",
+    },
+  };
+}
+
+/** Best effort, on the apply's own session (it may be gone): the failure of a write without a caller's record. */
+async function recordFailure(db: Db, audit: AuditHook, error: unknown): Promise<void> {
+  const failed: AuditRecord = {
+    ...audit.record,
+    result: "failed",
+    error: error instanceof Error ? error.message : String(error),
+  };
+  await (audit.id === undefined ? insertAudit(db, failed, false) : updateAudit(db, audit.id, failed)).catch(
+    () => undefined,
+  );
+}
+
 /** What an audit row in state "started" says is still to come. */
 function pending(steps: string[]): string {
   return `started; not finished yet: ${steps.join(", ")}`;
@@ -186,9 +221,10 @@ export async function applyDatabase(
     (c) => c.kind === "tablespaces" && (c.action === "create" || c.action === "replace"),
   );
   const late = changes.filter((c) => c.kind === "tablespaces" && c.action === "delete").map((c) => c.id);
-  const audit = options.audit;
+  // No write without its record: a caller that brings no audit row (a future task, a test) gets one.
+  const audit = options.audit ?? ownRecord(env, changes);
   const lateSteps = late.length > 0 ? [`dropping tablespace(s) ${late.join(", ")} after the commit`] : [];
-  const laterSources = audit && !audit.final ? ["the sources applied after the database (hosts)"] : [];
+  const laterSources = audit.final ? [] : ["the sources applied after the database (hosts)"];
   let created: string[] = [];
   try {
     await refuseOtherOwner(db, env.name);
@@ -196,17 +232,15 @@ export async function applyDatabase(
       const before = await readSnapshot(db, env);
       checkHash(before, options.expectedLiveHash);
       await enforceInvariants(db, env, changes, before, options);
-      if (audit) {
-        // The intent, committed before the first step that no transaction can undo.
-        const intent = auditAs(audit.record, "started", [
-          `creating tablespace(s) ${early.map((c) => c.id).join(", ")} before the transaction`,
-          "the transaction",
-          ...lateSteps,
-          ...laterSources,
-        ]);
-        audit.id = await insertAudit(db, intent, false);
-        audit.written = "started";
-      }
+      // The intent, committed before the first step that no transaction can undo.
+      const intent = auditAs(audit.record, "started", [
+        `creating tablespace(s) ${early.map((c) => c.id).join(", ")} before the transaction`,
+        "the transaction",
+        ...lateSteps,
+        ...laterSources,
+      ]);
+      audit.id = await insertAudit(db, intent, false);
+      audit.written = "started";
       created = await createTablespaces(db, env, early);
     }
     let committing = false;
@@ -217,13 +251,12 @@ export async function applyDatabase(
       await claimOwnership(db, env.name);
       await enforceInvariants(db, env, changes, live, options);
       await writeChanges(db, env, changes);
-      if (audit) {
-        const steps = [...lateSteps, ...laterSources];
-        const record = auditAs(audit.record, steps.length > 0 ? "started" : "ok", steps);
-        if (audit.id === undefined) audit.id = await insertAudit(db, record, true);
-        else await updateAudit(db, audit.id, record, true);
-        audit.written = record.result;
-      }
+      // The record commits with the changes, or neither does.
+      const steps = [...lateSteps, ...laterSources];
+      const record = auditAs(audit.record, steps.length > 0 ? "started" : "ok", steps);
+      if (audit.id === undefined) audit.id = await insertAudit(db, record, true);
+      else await updateAudit(db, audit.id, record, true);
+      audit.written = record.result;
       committing = true;
       await db.query("COMMIT");
     } catch (error) {
@@ -233,7 +266,7 @@ export async function applyDatabase(
             `'ebill-ops history --stack ${env.name}' tells (the audit row commits together with the changes)`,
         );
       await db.query("ROLLBACK").catch(() => undefined);
-      if (audit?.id !== undefined) audit.written = "started";
+      if (audit.id !== undefined) audit.written = "started";
       // Our own tablespaces are empty: undo them so a failure leaves things as they were.
       await dropTablespaces(
         db,
@@ -251,11 +284,15 @@ export async function applyDatabase(
             `the next plan shows the drop again`,
         );
       }
-      if (audit && audit.id !== undefined && laterSources.length === 0) {
+      if (audit.id !== undefined && laterSources.length === 0) {
         await updateAudit(db, audit.id, auditAs(audit.record, "ok", []));
         audit.written = "ok";
       }
     }
+  } catch (error) {
+    // A caller with its own record (applyPlan, Pulumi) records the failure itself.
+    if (!options.audit) await recordFailure(db, audit, error);
+    throw error;
   } finally {
     await releaseDatabaseLock(db, env.name).catch(() => undefined);
   }
