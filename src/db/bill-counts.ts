@@ -49,9 +49,12 @@ export async function countBills(
   const bill = qualified(schemaOf(env), T.bill);
   const byCode = new Map<Column, { change: Change; code: string }[]>();
   const ranges: { change: Change; object: LiveObject }[] = [];
+  const byId = new Map<string, LiveObject>();
+  for (const kind of Object.keys(live) as DatabaseKind[])
+    for (const o of live[kind]) byId.set(`${kind}\u0000${o.id}`, o);
   for (const c of changes) {
     const kind = c.kind as DatabaseKind;
-    const object = live[kind]?.find((o) => o.id === c.id);
+    const object = byId.get(`${kind}\u0000${c.id}`);
     if (!object || !stopsUsed(c, object)) continue;
     if (kind === "billStock") {
       ranges.push({ change: c, object });

@@ -136,7 +136,7 @@ function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change |
 }
 
 /** A used stock range may not end before its highest issued number (the bills would fall outside). */
-export function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject | undefined): string | null {
+function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject | undefined): string | null {
   const lastUsed = live?.facts?.lastUsed;
   if (kind !== "billStock" || !lastUsed || String(after.last) >= lastUsed) return null;
   return `refused: bill number ${lastUsed} of this range was already issued; the range cannot end at ${String(after.last)}`;

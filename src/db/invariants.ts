@@ -165,6 +165,8 @@ interface Context {
   changes: readonly Change[];
   facts: WriteFacts;
   stock: Map<string, Fields>;
+  /** The ranges (after the write) of a bill code that share a number with first..last. */
+  overlapping(billCode: string, first: string, last: string): [string, Fields][];
   stockCodes: Set<string>;
   stockPlaces: Set<string>;
   billTypeYears: Map<string, number>;
@@ -191,12 +193,52 @@ function contextOf(
     changes,
     facts,
     stock,
+    overlapping: overlapIndex(stock),
     stockCodes: new Set([...stock.values()].map((s) => str(s.billCode))),
     stockPlaces: new Set([...stock.values()].map((s) => str(s.place))),
     billTypeYears,
     droppedPartitions: new Set(
       changes.filter((c) => c.kind === "partitions" && c.action === "delete").map((c) => c.id),
     ),
+  };
+}
+
+/**
+ * Ranges per bill code sorted by first number, with the running maximum of their last numbers: a
+ * query walks back from the last range starting at or before `last` only while some earlier range
+ * still reaches `first`, so 100,000 ranges cost a binary search each, not a scan.
+ */
+function overlapIndex(stock: Map<string, Fields>): Context["overlapping"] {
+  const byCode = new Map<string, { id: string; f: Fields; first: string; last: string }[]>();
+  for (const [id, f] of stock) {
+    const list = byCode.get(str(f.billCode)) ?? [];
+    list.push({ id, f, first: str(f.first), last: str(f.last) });
+    byCode.set(str(f.billCode), list);
+  }
+  const reach = new Map<string, string[]>();
+  for (const [code, list] of byCode) {
+    list.sort((x, y) => (x.first < y.first ? -1 : x.first > y.first ? 1 : 0));
+    let max = "";
+    reach.set(
+      code,
+      list.map((r) => (max = r.last > max ? r.last : max)),
+    );
+  }
+  return (billCode, first, last) => {
+    const list = byCode.get(billCode);
+    if (!list) return [];
+    const maxLast = reach.get(billCode)!;
+    let lo = 0;
+    let hi = list.length; // first index whose range starts after `last`
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.first <= last) lo = mid + 1;
+      else hi = mid;
+    }
+    const found: [string, Fields][] = [];
+    for (let i = lo - 1; i >= 0 && maxLast[i]! >= first; i--)
+      if (list[i]!.last >= first) found.push([list[i]!.id, list[i]!.f]);
+    return found;
   };
 }
 
@@ -269,12 +311,11 @@ function stockNever(ctx: Context, c: Change, object: LiveObject | undefined): st
   const reEnabled = object && object.fields.enabled === false;
   const extended = object && str(a.last) > str(object.fields.last);
   if (object && !reEnabled && !extended) return problems;
-  for (const [id, other] of ctx.stock) {
-    if (id === c.id || str(other.billCode) !== str(a.billCode)) continue;
-    if (str(other.first) <= str(a.last) && str(a.first) <= str(other.last))
-      problems.push(
-        `billStock ${c.id} (${str(a.first)}–${str(a.last)}) overlaps stock range ${id} (${str(other.first)}–${str(other.last)}${other.enabled === false ? ", disabled" : ""}) of the same bill code: a number is issued once`,
-      );
+  for (const [id, other] of ctx.overlapping(str(a.billCode), str(a.first), str(a.last))) {
+    if (id === c.id) continue;
+    problems.push(
+      `billStock ${c.id} (${str(a.first)}–${str(a.last)}) overlaps stock range ${id} (${str(other.first)}–${str(other.last)}${other.enabled === false ? ", disabled" : ""}) of the same bill code: a number is issued once`,
+    );
   }
   return problems;
 }

@@ -57,11 +57,6 @@ function git(cwd: string, args: string[]): Buffer {
   });
 }
 
-/** The commit the stack was applied from; null outside a git repository. */
-export function gitCommit(stackFile: string): string | null {
-  return gitRevision(stackFile).commit;
-}
-
 /**
  * The declaration's revision: HEAD of the repository holding the stack, and whether the working
  * tree differs from it. Dirty means: a tracked file anywhere in the repository changed (the stack
