@@ -86,6 +86,9 @@ function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change |
   const provider = providerOf(kind);
   const base = { kind, id: object.id, before: object.fields };
   if (kind === "tablespaces") {
+    // Without ebill-ops' year comment it was not created by ebill-ops (another database's, a DBA's):
+    // the stack does not own it, so it is never planned away.
+    if (object.fields.year === null) return null;
     const reasons = tablespaceHolds(index, object);
     if (reasons.length > 0)
       return {

@@ -14,8 +14,9 @@
  * Never (refused even with --allow-destroy):
  * - a change of a kind the stack does not declare (a kind left out is never touched), of an
  *   unknown kind, or whose key is not the object it names;
- * - dropping or moving a partition that holds rows, dropping a tablespace that holds anything,
- *   touching a table that is not a live yearly partition of the bill tables;
+ * - dropping or moving a partition that holds rows, dropping a tablespace that holds anything or
+ *   that ebill-ops did not create, touching a table that is not a live yearly partition of the bill
+ *   tables;
  * - deleting a row that issued bills or bill stock uses (it can only be disabled);
  * - ending a stock range before its last issued number; offering numbers again: a created or
  *   extended range over numbers already issued, or a range enabled over another range of the same
@@ -279,6 +280,10 @@ function storageNever(ctx: Context, c: Change, object: LiveObject | undefined): 
   if (c.action === "create") return problems;
   if (!object) return [`tablespace ${c.id} does not exist live; make a new plan`];
   if (c.action === "delete" || c.action === "replace") {
+    if (object.fields.year === null)
+      problems.push(
+        `tablespace ${c.id} was not created by ebill-ops (it has no 'ebill-ops: year=' comment): a tablespace the stack does not own is never dropped`,
+      );
     const inIt = ctx.liveState.partitions.filter(
       (p) => p.fields.tablespace === c.id && !ctx.droppedPartitions.has(p.id),
     );

@@ -7,9 +7,10 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../src/db/connect.ts";
-import { databaseSource, applyDatabase } from "../../src/db/source.ts";
+import { applyDatabase, databaseSource, readSnapshot } from "../../src/db/source.ts";
+import { createTablespaces, dropTablespaces } from "../../src/db/providers/storage.ts";
 import { schemaOf } from "../../src/db/reference-schema.ts";
-import type { Environment } from "../../src/model/environment.ts";
+import type { DatabaseKind, Environment } from "../../src/model/environment.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { dumpManaged } from "../plan/helpers.ts";
@@ -28,17 +29,23 @@ beforeAll(async () => {
   const plan = await databaseSource.plan(env);
   await databaseSource.apply(env, plan.changes, { allowDestroy: false, expectedLiveHash: plan.liveHash });
   facts = await seededFacts(sql, env);
+  // A tablespace ebill-ops did not create (a DBA's, another database's): no year comment.
+  await createTablespaces(sql, env, [
+    { action: "create", id: "dba_space", after: { location: "/var/lib/ebill/dba", year: 2030 } },
+  ]);
+  await sql.query("COMMENT ON TABLESPACE dba_space IS NULL");
 });
 afterAll(async () => {
+  if (sql) await dropTablespaces(sql, ["dba_space"]);
   await sql?.end();
   await db?.stop();
 });
 
-const live = async (kind: string, id: string) => {
-  const plan = await databaseSource.plan({ ...env, [kind]: [] } as Environment);
-  const change = plan.changes.find((c) => c.kind === kind && c.id === id);
-  if (!change?.before) throw new Error(`${kind} ${id} is not live`);
-  return change.before;
+/** The live fields of one object, as the write layer reads them. */
+const live = async (kind: DatabaseKind, id: string) => {
+  const object = (await readSnapshot(sql, env))[kind].find((o) => o.id === id);
+  if (!object) throw new Error(`${kind} ${id} is not live`);
+  return object.fields;
 };
 
 /** Applies `changes` straight through the write layer, on its own connection. */
@@ -280,6 +287,22 @@ const cases: {
       /tablespace \S+ holds partition bill_\d{4}, partition bill_detail_\d{4}: a tablespace holding data is never dropped/,
   },
   {
+    what: "a tablespace ebill-ops did not create, dropped with --allow-destroy",
+    changes: async () => [
+      {
+        kind: "tablespaces",
+        id: "dba_space",
+        action: "delete",
+        destructive: false,
+        before: await live("tablespaces", "dba_space"),
+        after: null,
+      },
+    ],
+    allowDestroy: true,
+    refusal:
+      /tablespace dba_space was not created by ebill-ops .*: a tablespace the stack does not own is never dropped/,
+  },
+  {
     what: "a write to a kind the stack does not declare",
     stack: () => ({ ...env, roles: undefined, operators: undefined }),
     changes: async () => [
@@ -305,6 +328,11 @@ const cases: {
     refusal: /'pg_authid' is not a database kind/,
   },
 ];
+
+it("does not plan away a tablespace it did not create", async () => {
+  const plan = await databaseSource.plan(env);
+  expect(plan.changes.filter((c) => c.kind === "tablespaces")).toEqual([]);
+});
 
 describe("the write layer refuses every forbidden operation, whatever the change says", () => {
   const tally = { tried: 0, refused: 0, acceptedWrongly: 0, changedWrongly: 0 };
