@@ -18,10 +18,13 @@ import { withClient } from "./connect.ts";
 import type { Db } from "./providers/types.ts";
 import { ensureOpsSchema, OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 
+const UNSTORABLE = /[\0\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /** A string PostgreSQL stores: NUL and lone surrogates written as visible `\u0000` escapes. */
 export function auditSafeText(text: string): string {
+  // Fast path: almost every text has neither (an audit of 50,000 changes walks a million strings).
+  if (!UNSTORABLE.test(text)) return text;
   return text
     .replace(/\0/g, "\\u0000")
     .replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
