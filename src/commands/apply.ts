@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { renderPlanText } from "../output/text.ts";
-import { applyShownPlan, confirm, gitCommit, openStack, readSavedPlan, scrubbed } from "../plan/context.ts";
+import { applyShownPlan, confirm, gitRevision, openStack, readSavedPlan, scrubbed } from "../plan/context.ts";
 import { count, makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../plan/sources.ts";
 import { applyGate } from "../plan/windows.ts";
@@ -21,7 +21,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .option(
       "--plan <file>",
-      "apply exactly this plan from 'plan --out'; refused if the live state moved since",
+      "the reviewed plan from 'plan --out': the plan is made again and applied only if it equals this one (same changes, stack, commit, live state); the file's own changes are never executed",
     )
     .option("--yes", "do not ask for confirmation (needed without a terminal, e.g. in CI)")
     .option("--allow-destroy", "allow destructive changes (deleting or disabling things, dropping storage)")
@@ -36,22 +36,27 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .action(async (options: ApplyFlags) => {
       const ctx = await openStack(options.stack);
       await scrubbed(ctx, async () => {
-        const plan = options.plan
-          ? ctx.redact(await readSavedPlan(options.plan))
-          : ctx.redact(await makePlan(ctx.env, SOURCES)); // the plan shown below names skipped sources
-        if (plan.stack !== ctx.env.name)
+        // A saved plan is evidence of what was reviewed, not instructions: the plan is always made
+        // afresh here, and with --plan it goes on only if it equals the saved one (applyPlan).
+        const reviewed = options.plan
+          ? { plan: ctx.redact(await readSavedPlan(options.plan)), file: options.plan }
+          : undefined;
+        if (reviewed && reviewed.plan.stack !== ctx.env.name)
           throw new Error(
-            `the plan ${options.plan} is for stack '${plan.stack}', not '${ctx.env.name}' (${ctx.file}); nothing was changed.`,
+            `the plan ${options.plan} is for stack '${reviewed.plan.stack}', not '${ctx.env.name}' (${ctx.file}); nothing was changed.`,
           );
+        const revision = gitRevision(ctx.file);
+        const plan = ctx.redact(await makePlan(ctx.env, SOURCES)); // the plan shown below names skipped sources
+        plan.revision = revision;
         ctx.out(renderPlanText(plan, ctx.paint));
-        if (plan.changes.length === 0) {
+        // An empty plan against a reviewed plan with changes goes on, to be refused (and audited).
+        if (plan.changes.length === 0 && (reviewed?.plan.changes.length ?? 0) === 0) {
           ctx.out("Nothing to apply.\n");
           setExit(0);
           return;
         }
-        const at = now();
         // Ask only for something that can go through; a refusal is recorded by applyPlan below.
-        const gate = applyGate(ctx.env, at, options.emergency);
+        const gate = applyGate(ctx.env, now(), options.emergency);
         const destructiveBlocked = !options.allowDestroy && plan.changes.some((c) => c.destructive);
         if (gate.allowed && !destructiveBlocked && !options.yes) {
           if (!process.stdin.isTTY)
@@ -69,12 +74,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
         const record = await applyShownPlan(ctx, plan, {
           allowDestroy: options.allowDestroy,
           emergency: options.emergency,
-          commit: gitCommit(ctx.file),
-          at,
+          revision,
+          reviewed,
         });
         ctx.out(
           `Applied ${count(plan.changes.length, "change")} to stack ${ctx.env.name}` +
-            ` (plan ${record.planHash.slice(0, 12)}, by ${record.actor}${record.commit ? ` at ${record.commit.slice(0, 12)}` : ""}).\n`,
+            ` (plan ${record.planHash.slice(0, 12)}, by ${record.actor}${record.commit ? ` at ${record.commit.slice(0, 12)}${record.dirty ? " with uncommitted changes" : ""}` : ""}).\n`,
         );
         setExit(0);
       });

@@ -14,7 +14,7 @@ function localTime(iso: string, timeZone: string): string {
 export function register(program: Command, setExit: (code: number) => void): void {
   program
     .command("history")
-    .description("list the applies of a stack, newest first, from its audit records")
+    .description("list the applies of a stack, newest first (by the real time), from its audit records")
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .option("--json", "print the audit records as JSON")
     .option("--limit <n>", "how many records (default 20)", "20")
@@ -34,13 +34,26 @@ export function register(program: Command, setExit: (code: number) => void): voi
           const tz = ctx.env.maintenance.timezone;
           ctx.out(paint.dim(`times in ${tz}`) + "\n");
           for (const r of records) {
-            const result = r.result === "ok" ? paint.green("ok    ") : paint.red("FAILED");
-            const commit = r.commit ? r.commit.slice(0, 10) : "(no git)  ";
+            const result =
+              r.result === "ok"
+                ? paint.green("ok     ")
+                : r.result === "started"
+                  ? paint.yellow("STARTED")
+                  : paint.red("FAILED ");
+            const commit = r.commit ? r.commit.slice(0, 10) + (r.dirty ? "+" : "") : "(no git)  ";
             ctx.out(
               `${localTime(r.at, tz)}  ${result}  ${commit}  ${r.actor.padEnd(12)}  ${count(r.changes.length, "change").padEnd(12)}  plan ${r.planHash.slice(0, 12)}\n`,
             );
+            if (r.rehearsedAt)
+              ctx.out(`    rehearsed as ${localTime(r.rehearsedAt, tz)} (EBILL_OPS_TODAY)\n`);
+            if (r.dirty)
+              ctx.out(
+                `    applied from uncommitted changes (diff sha256 ${r.diffHash?.slice(0, 12) ?? "?"})\n`,
+              );
             if (r.emergency) ctx.out(`    emergency: ${r.emergency}\n`);
-            if (r.error) ctx.out(`    ${paint.red("error:")} ${r.error.split("\n")[0]}\n`);
+            if (r.error && r.result === "started")
+              ctx.out(`    ${paint.yellow("interrupted or still running:")} ${r.error.split("\n")[0]}\n`);
+            else if (r.error) ctx.out(`    ${paint.red("error:")} ${r.error.split("\n")[0]}\n`);
           }
         }
         setExit(0);

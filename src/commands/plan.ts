@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { renderPlanMarkdown } from "../output/markdown.ts";
 import { renderPlanText } from "../output/text.ts";
-import { openStack, scrubbed } from "../plan/context.ts";
+import { gitRevision, openStack, scrubbed } from "../plan/context.ts";
 import { makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../plan/sources.ts";
 
@@ -25,6 +25,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
         // The text rendering names skipped sources itself; the other formats keep stdout machine-readable.
         const textOnStdout = !options.json && !options.markdown;
         const plan = ctx.redact(await makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice));
+        // What the plan was made from: `apply --plan` refuses it for another commit or working tree.
+        plan.revision = gitRevision(ctx.file);
         const json = JSON.stringify(plan, null, 2) + "\n";
         if (options.out) {
           await writeFile(options.out, json).catch((error: NodeJS.ErrnoException) => {

@@ -90,9 +90,8 @@ export function register(program: Command, setExit: (code: number) => void): voi
           const record = await applyShownPlan(ctx, plan, {
             allowDestroy: options.allowDestroy,
             emergency: options.emergency,
-            // The audit names the commit whose declaration was applied.
-            commit: commit.sha,
-            at: when,
+            // The audit names the commit whose declaration was applied (materialised clean from git).
+            revision: { commit: commit.sha, dirty: false },
           });
           ctx.out(
             `Rolled back stack ${ctx.env.name} to ${commit.sha.slice(0, 12)}: ${count(plan.changes.length, "change")} applied (plan ${record.planHash.slice(0, 12)}).\n` +

@@ -1,41 +1,123 @@
 /**
- * The apply audit in ebill_ops.apply_audit. Each record is written in its own connection and
- * transaction, so a failed (rolled back) apply is audited too.
+ * The apply audit in ebill_ops.apply_audit.
+ *
+ * The database source writes its row INSIDE its apply transaction (insertAudit / updateAudit on
+ * the apply's own session), so a committed change always has its record and a rolled-back one
+ * never claims success; steps that cannot run in a transaction (tablespaces, hosts) are recorded
+ * first as "started" and then completed. writeAudit (own connection, own transaction) records
+ * what happened outside a transaction: a refusal before anything was touched, a failure after the
+ * rollback, a hosts-only apply.
+ *
+ * Every text goes through auditSafe: a NUL or a lone UTF-16 surrogate in a stack value must not
+ * make the audit insert fail (PostgreSQL refuses both in text and jsonb), least of all when the
+ * record is the only trace of a failed apply.
  */
 import type { Environment } from "../model/environment.ts";
-import type { AuditRecord } from "../plan/planner.ts";
+import type { AuditRecord } from "../plan/types.ts";
 import { withClient } from "./connect.ts";
-import { OPS, OPS_SCHEMA, opsSchemaDdl, qualified } from "./reference-schema.ts";
+import type { Db } from "./providers/types.ts";
+import { ensureOpsSchema, OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 
-export async function writeAudit(env: Environment, record: AuditRecord): Promise<void> {
-  await withClient(env, async (db) => {
-    await db.query(opsSchemaDdl());
-    await db.query(
-      `INSERT INTO ${qualified(OPS_SCHEMA, OPS.audit)}
-         (stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)`,
-      [
-        record.stack,
-        record.commit,
-        record.actor,
-        record.at,
-        record.planHash,
-        JSON.stringify(record.changes),
-        record.result,
-        record.error ?? null,
-        record.emergency ?? null,
-      ],
-    );
+const UNSTORABLE = /[\0\ud800-\udfff]/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** A string PostgreSQL stores: NUL and lone surrogates written as visible `\u0000` escapes. */
+export function auditSafeText(text: string): string {
+  // Fast path: almost every text has neither (an audit of 50,000 changes walks a million strings).
+  if (!UNSTORABLE.test(text)) return text;
+  return text
+    .replace(/\0/g, "\\u0000")
+    .replace(LONE_SURROGATE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A deep copy with every string (and key) made storable; other values unchanged. */
+export function auditSafe<T>(value: T): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") return auditSafeText(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === "object")
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [auditSafeText(k), walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
+function values(record: AuditRecord): unknown[] {
+  const r = auditSafe(record);
+  return [
+    r.stack,
+    r.commit,
+    r.actor,
+    r.at,
+    r.planHash,
+    JSON.stringify(r.changes),
+    r.result,
+    r.error ?? null,
+    r.emergency ?? null,
+    r.rehearsedAt ?? null,
+    Boolean(r.dirty),
+    r.diffHash ?? null,
+  ];
+}
+
+const COLUMNS =
+  "stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason, rehearsed_at, dirty, diff_hash, db_committed";
+
+/**
+ * Inserts a record on the caller's session (inside its transaction when one is open) and returns
+ * its id. `dbCommitted` says the row commits together with the database changes it lists.
+ */
+export async function insertAudit(db: Db, record: AuditRecord, dbCommitted: boolean): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO ${qualified(OPS_SCHEMA, OPS.audit)} (${COLUMNS})
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+    [...values(record), dbCommitted],
+  );
+  return Number(rows[0]!.id);
+}
+
+/** Rewrites record `id` (result, error, changes, ...) on the caller's session. */
+export async function updateAudit(
+  db: Db,
+  id: number,
+  record: AuditRecord,
+  dbCommitted?: boolean,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${qualified(OPS_SCHEMA, OPS.audit)}
+        SET (${COLUMNS}) = ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, COALESCE($13, db_committed))
+      WHERE id = $14`,
+    [...values(record), dbCommitted ?? null, id],
+  );
+}
+
+/**
+ * Writes a record in its own connection and transaction: a new row, or, given the id of the row
+ * an apply already wrote ("started"), that row brought up to date. Returns the row's id.
+ */
+export async function writeAudit(env: Environment, record: AuditRecord, id?: number): Promise<number> {
+  return withClient(env, async (db) => {
+    await ensureOpsSchema(db);
+    if (id === undefined) return insertAudit(db, record, false);
+    await updateAudit(db, id, record);
+    return id;
   });
 }
 
-/** The newest `limit` records of the stack, newest first. Empty when nothing was ever applied. */
+/** The newest `limit` records of the stack, newest (real time) first. Empty when nothing was ever applied. */
 export async function listAudit(env: Environment, limit = 20): Promise<AuditRecord[]> {
   return withClient(env, async (db) => {
     const exists = await db.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AS ok", [
       qualified(OPS_SCHEMA, OPS.audit),
     ]);
     if (!exists.rows[0]!.ok) return [];
+    // Columns added by later versions may be missing in a database nobody applied to since.
+    const { rows: columns } = await db.query<{ attname: string }>(
+      "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+      [qualified(OPS_SCHEMA, OPS.audit)],
+    );
+    const has = new Set(columns.map((c) => c.attname));
+    const optional = (name: string, type: string) => (has.has(name) ? name : `NULL::${type} AS ${name}`);
     const { rows } = await db.query<{
       stack: string;
       commit: string | null;
@@ -46,8 +128,12 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
       result: AuditRecord["result"];
       error: string | null;
       emergency_reason: string | null;
+      rehearsed_at: Date | null;
+      dirty: boolean | null;
+      diff_hash: string | null;
     }>(
-      `SELECT stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason
+      `SELECT stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason,
+              ${optional("rehearsed_at", "timestamptz")}, ${optional("dirty", "boolean")}, ${optional("diff_hash", "text")}
          FROM ${qualified(OPS_SCHEMA, OPS.audit)} WHERE stack = $1 ORDER BY at DESC, id DESC LIMIT $2`,
       [env.name, limit],
     );
@@ -61,6 +147,11 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
         changes: r.changes,
         result: r.result,
       };
+      if (r.rehearsed_at !== null) record.rehearsedAt = r.rehearsed_at.toISOString();
+      if (r.dirty) {
+        record.dirty = true;
+        if (r.diff_hash !== null) record.diffHash = r.diff_hash;
+      }
       if (r.error !== null) record.error = r.error;
       if (r.emergency_reason !== null) record.emergency = r.emergency_reason;
       return record;

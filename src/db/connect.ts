@@ -44,8 +44,24 @@ function sslOption(mode: Environment["database"]["sslMode"]): pg.ClientConfig["s
   }
 }
 
+/** The declared timeouts in seconds (the model's defaults when an Environment was built by hand). */
+export function timeoutsOf(env: Pick<Environment, "database">): DatabaseTimeouts {
+  return { ...DEFAULT_TIMEOUTS, ...env.database.timeouts };
+}
+
+type DatabaseTimeouts = Environment["database"]["timeouts"];
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = { connect: 5, lock: 15, statement: 60, idleInTransaction: 60 };
+
+/**
+ * How much longer than the server's own statement_timeout the tool waits for an answer. A live
+ * server cancels the statement itself (with its own clear message); only a server that cannot
+ * answer at all (stopped, frozen, cut off) reaches the tool's own limit.
+ */
+const CLIENT_GRACE_MS = 500;
+
 export function connectionConfig(env: Pick<Environment, "kind" | "database" | "name">): pg.ClientConfig {
   const db = env.database;
+  const t = timeoutsOf(env);
   return {
     host: db.host,
     port: effectivePort(env),
@@ -54,7 +70,43 @@ export function connectionConfig(env: Pick<Environment, "kind" | "database" | "n
     password: resolveSecret(db.password),
     ssl: sslOption(db.sslMode),
     application_name: `ebill-ops ${env.name}`.slice(0, 63),
-    connectionTimeoutMillis: 15_000,
+    connectionTimeoutMillis: t.connect * 1000,
+    // Server side: the session's statements, lock waits and idle open transactions are bounded.
+    statement_timeout: t.statement * 1000,
+    lock_timeout: t.lock * 1000,
+    idle_in_transaction_session_timeout: t.idleInTransaction * 1000,
+    // Client side: a server that does not answer at all cannot enforce the limits above.
+    query_timeout: t.statement * 1000 + CLIENT_GRACE_MS,
+  };
+}
+
+/** Raised when the server gave no answer within the declared statement timeout. */
+export class DatabaseNotAnswering extends Error {}
+
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
+}
+
+/**
+ * node-postgres reports a query that got no answer in time but keeps the connection, and every
+ * later query (even ROLLBACK) would queue behind the unanswered one for ever. So the connection is
+ * dropped: the server, once it runs again, sees the closed socket and rolls back whatever was
+ * open, and the advisory lock dies with that session.
+ */
+function abandonOnTimeout(client: pg.Client, what: string, seconds: number): void {
+  const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const result = original(...args);
+    if (!(result instanceof Promise)) return result;
+    return result.catch((error: unknown) => {
+      if (!isReadTimeout(error)) throw error;
+      (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+      throw new DatabaseNotAnswering(
+        `the database of ${what} gave no answer within ${seconds} s (database.timeouts.statement); ` +
+          `the connection was dropped, so the server rolls back whatever this session had not committed. ` +
+          `Check that the database server is running and not overloaded, then run the command again`,
+      );
+    });
   };
 }
 
@@ -65,15 +117,25 @@ export async function connect(env: Pick<Environment, "kind" | "database" | "name
   // A dropped connection must not crash the process with an unhandled 'error' event; the failing
   // query reports it.
   client.on("error", () => undefined);
+  const where = `${config.user}@${config.host}:${config.port}/${config.database}`;
+  const started = Date.now();
   try {
     await client.connect();
   } catch (error) {
     const hint =
       env.kind === "sandbox" ? " Is the sandbox running? Start it with 'ebill-ops sandbox up'." : "";
+    const message = error instanceof Error ? error.message : String(error);
+    // node-postgres words a connect timeout differently across versions; the clock does not lie.
+    const timedOut = Date.now() - started >= timeoutsOf(env).connect * 1000 - 100;
     throw new Error(
-      `cannot connect to the database of stack ${env.name} (${config.user}@${config.host}:${config.port}/${config.database}): ${error instanceof Error ? error.message : String(error)}.${hint}`,
+      `cannot connect to the database of stack ${env.name} (${where}): ` +
+        (timedOut
+          ? `the server did not answer within ${timeoutsOf(env).connect} s (database.timeouts.connect)`
+          : message) +
+        `.${hint}`,
     );
   }
+  abandonOnTimeout(client, `stack ${env.name} (${where})`, timeoutsOf(env).statement);
   return client;
 }
 

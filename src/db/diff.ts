@@ -19,6 +19,7 @@
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
 import type { Change, Fields } from "../plan/types.ts";
 import { byCodePoint, canonicalJson } from "../canonical.ts";
+import { judge, type WriteFacts } from "./invariants.ts";
 import type { LiveState } from "./live.ts";
 import { providerOf } from "./providers/index.ts";
 import type { Declared, LiveObject } from "./providers/types.ts";
@@ -85,6 +86,9 @@ function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change |
   const provider = providerOf(kind);
   const base = { kind, id: object.id, before: object.fields };
   if (kind === "tablespaces") {
+    // Without ebill-ops' year comment it was not created by ebill-ops (another database's, a DBA's):
+    // the stack does not own it, so it is never planned away.
+    if (object.fields.year === null) return null;
     const reasons = tablespaceHolds(index, object);
     if (reasons.length > 0)
       return {
@@ -135,7 +139,7 @@ function removal(index: Index, kind: DatabaseKind, object: LiveObject): Change |
 }
 
 /** A used stock range may not end before its highest issued number (the bills would fall outside). */
-export function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject | undefined): string | null {
+function stockCutBelowUsed(kind: string, after: Fields, live: LiveObject | undefined): string | null {
   const lastUsed = live?.facts?.lastUsed;
   if (kind !== "billStock" || !lastUsed || String(after.last) >= lastUsed) return null;
   return `refused: bill number ${lastUsed} of this range was already issued; the range cannot end at ${String(after.last)}`;
@@ -243,4 +247,22 @@ export function planChanges(env: Environment, live: LiveState): Change[] {
     backward.unshift(removals.sort((a, b) => byCodePoint(a.id, b.id)));
   }
   return [...forward, ...backward.flat()];
+}
+
+/**
+ * Marks the planned changes as the write layer will judge them (src/db/invariants.ts): what it never
+ * does is shown destructive with a "refused" note, what needs --allow-destroy is shown destructive
+ * with the reason. A note the planner wrote itself (e.g. "disabled instead of deleted") is kept.
+ */
+export function annotate(env: Environment, live: LiveState, changes: Change[], facts: WriteFacts): void {
+  judge(env, live, changes, facts).forEach((verdict, i) => {
+    const change = changes[i]!;
+    if (verdict.never.length > 0) {
+      change.destructive = true;
+      change.note ??= `refused: ${verdict.never.join("; ")}. Apply refuses this`;
+    } else if (verdict.destructive.length > 0) {
+      change.destructive = true;
+      change.note ??= verdict.destructive.join("; ");
+    }
+  });
 }

@@ -49,6 +49,7 @@ export const T = {
 export const OPS = {
   audit: "apply_audit",
   lockHolder: "lock_holder",
+  owner: "owner",
 } as const;
 
 export type PartitionedTable = (typeof PARTITIONED_TABLES)[number];
@@ -261,9 +262,16 @@ CREATE TABLE IF NOT EXISTS ${o(OPS.audit)} (
   emergency_reason text
 );
 CREATE INDEX IF NOT EXISTS apply_audit_stack_at_idx ON ${o(OPS.audit)} (stack, at DESC);
+-- Added later; a database audited by an older ebill-ops gains them on its next apply.
+-- at is the real time; rehearsed_at the EBILL_OPS_TODAY instant the apply was judged by, if any.
+ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS rehearsed_at timestamptz;
+ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS dirty boolean NOT NULL DEFAULT false;
+ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS diff_hash text;
+-- True when the row was committed in the same transaction as the database changes it lists.
+ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS db_committed boolean NOT NULL DEFAULT false;
 
--- Who holds the per-stack apply lock (the lock itself is a PostgreSQL advisory lock; this row only
--- names the holder for the message a second apply prints).
+-- Who holds the database's apply lock (the lock itself is a PostgreSQL advisory lock, one per
+-- database; this row only names the holder for the message a second apply prints).
 CREATE TABLE IF NOT EXISTS ${o(OPS.lockHolder)} (
   stack      text        PRIMARY KEY,
   actor      text        NOT NULL,
@@ -272,7 +280,41 @@ CREATE TABLE IF NOT EXISTS ${o(OPS.lockHolder)} (
   since      timestamptz NOT NULL,
   backend_pid integer    NOT NULL
 );
+
+-- The one stack that manages this database. A second stack pointed at it would plan the first
+-- one's objects away; it is refused, naming this owner.
+CREATE TABLE IF NOT EXISTS ${o(OPS.owner)} (
+  one        boolean     PRIMARY KEY DEFAULT true CHECK (one),
+  stack      text        NOT NULL,
+  actor      text        NOT NULL,
+  since      timestamptz NOT NULL DEFAULT now()
+);
 `;
+}
+
+/** Anything that runs a query (a pg.Client); kept structural so this module needs no driver. */
+interface Queryable {
+  query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+}
+
+/**
+ * Creates or upgrades the tool's schema only when something is missing. Running the DDL every
+ * time would not be harmless: CREATE INDEX IF NOT EXISTS and ALTER TABLE take table locks that
+ * wait for a running apply's uncommitted audit row, so a second apply would hang on them instead
+ * of failing at once on the advisory lock with the holder's name.
+ */
+export async function ensureOpsSchema(db: Queryable): Promise<void> {
+  const { rows } = await db.query<{ ok: boolean }>(
+    `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND EXISTS (
+              SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'db_committed'
+            ) AS ok`,
+    [
+      qualified(OPS_SCHEMA, OPS.owner),
+      qualified(OPS_SCHEMA, OPS.lockHolder),
+      qualified(OPS_SCHEMA, OPS.audit),
+    ],
+  );
+  if (!rows[0]?.ok) await db.query(opsSchemaDdl());
 }
 
 /** Both schemas: what the sandbox and the test harness create in an empty database. */

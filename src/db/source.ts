@@ -2,41 +2,53 @@
  * The database as a PlanSource (contract in src/plan/types.ts).
  *
  * plan(env): every kind read with one query each, all in ONE read-only repeatable-read
- *   transaction (a consistent snapshot), then diffed (src/db/diff.ts). liveHash = sha256 of the
- *   canonical live state (src/db/live.ts).
+ *   transaction (a consistent snapshot), then diffed (src/db/diff.ts) and judged as the write layer
+ *   will judge it (src/db/invariants.ts); bills that use what is disabled or removed are counted.
+ *   liveHash = sha256 of the canonical live state (src/db/live.ts). A database owned by another
+ *   stack is refused (src/db/lock.ts).
  *
- * apply(env, changes, {allowDestroy, expectedLiveHash}):
- *   1. refuses destructive changes without allowDestroy, before connecting;
- *   2. takes the per-stack advisory lock without waiting; busy -> fails at once naming the holder;
+ * apply(env, changes, {allowDestroy, expectedLiveHash, audit}):
+ *   1. refuses changes flagged destructive without allowDestroy, before connecting;
+ *   2. takes the database's advisory lock without waiting; busy -> fails at once naming the holder;
  *   3. tablespace creates/replaces, if any, run first: PostgreSQL refuses CREATE / DROP TABLESPACE
- *      inside a transaction block. They are checked against the saved hash first, and undone
- *      (dropped, they are empty) if the transaction later fails. A process killed right there
- *      leaves at most an empty tablespace: the next plan sees it as already created and the rerun
+ *      inside a transaction block. They are checked against the saved hash and the write layer's
+ *      rules first, recorded in the audit as "started" (the intent), and undone (dropped, they are
+ *      empty) if the transaction later fails. A process killed right there leaves at most an empty
+ *      tablespace and a "started" audit row: the next plan sees it as already created and the rerun
  *      converges;
  *   4. ONE transaction: re-reads the live state, refuses if its hash differs from the plan's
- *      ("the live state changed since the plan was made"), refuses what is never done (dropping a
- *      tablespace or partition holding data, deleting a row issued bills use), then writes every
- *      kind in batches (creates/updates in dependency order, deletes in reverse) and commits. A
- *      killed process or a failure rolls all of it back: the database is exactly as before;
- *   5. after the commit, tablespaces planned for deletion are dropped (empty by then). Killed
- *      before that, the next plan shows the drop again and a rerun converges.
+ *      ("the live state changed since the plan was made"), claims (or checks) the database's
+ *      owner, enforces the write layer's rules on the changes as they will be written
+ *      (src/db/invariants.ts), writes every kind in batches (creates/updates in dependency order,
+ *      deletes in reverse), writes the audit row, and commits. Changes and their audit row commit
+ *      together or not at all: a killed process or a failure rolls all of it back;
+ *   5. after the commit, tablespaces planned for deletion are dropped (empty by then) and the audit
+ *      row is completed. Killed before that, the row says "started" with what was pending, the
+ *      next plan shows the drop again and a rerun converges.
  */
+import { canonicalJson, sha256 } from "../canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
-import type { Change, PlanSource } from "../plan/types.ts";
-import { connect } from "./connect.ts";
-import { planChanges, SOURCE_NAME, stockCutBelowUsed } from "./diff.ts";
+import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";
+import { insertAudit, updateAudit } from "./audit.ts";
+import { countBills } from "./bill-counts.ts";
+import { connect, DatabaseNotAnswering } from "./connect.ts";
+import { annotate, planChanges, SOURCE_NAME } from "./diff.ts";
+import { enforceInvariants, readWriteFacts } from "./invariants.ts";
 import { hashLiveState, readLiveState, schemaExists, type LiveState } from "./live.ts";
-import { acquireStackLock, releaseStackLock } from "./lock.ts";
+import {
+  acquireDatabaseLock,
+  claimOwnership,
+  currentActor,
+  refuseOtherOwner,
+  releaseDatabaseLock,
+} from "./lock.ts";
 import { providerOf } from "./providers/index.ts";
 import { createTablespaces, dropTablespaces } from "./providers/storage.ts";
 import type { Db } from "./providers/types.ts";
-import { opsSchemaDdl, schemaOf } from "./reference-schema.ts";
+import { ensureOpsSchema, schemaOf } from "./reference-schema.ts";
 
 export const STALE_PLAN_MESSAGE = "the live state changed since the plan was made; make a new plan";
-
-/** How long an apply waits for a row or table lock held by the running product before giving up. */
-const LOCK_TIMEOUT = "15s";
 
 function declaresAny(env: Environment): boolean {
   return DATABASE_KINDS.some((kind) => env[kind] !== undefined);
@@ -69,18 +81,35 @@ export async function planDatabase(
   env: Environment,
 ): Promise<{ changes: Change[]; liveHash: string }> {
   await ensureSchema(db, env);
-  const live = await readSnapshot(db, env);
-  return { changes: planChanges(env, live), liveHash: hashLiveState(live) };
+  await refuseOtherOwner(db, env.name);
+  await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  try {
+    const live = await readLiveState(db, env);
+    const changes = planChanges(env, live);
+    annotate(env, live, changes, await readWriteFacts(db, env, changes, live));
+    await countBills(db, env, changes, live);
+    await db.query("COMMIT");
+    return { changes, liveHash: hashLiveState(live) };
+  } catch (error) {
+    await db.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
 }
 
-function checkChanges(changes: Change[]): void {
+function checkChanges(env: Environment, changes: Change[]): void {
+  const problems: string[] = [];
   for (const c of changes) {
-    providerOf(c.kind); // throws for an unknown kind
-    if (c.action !== "delete" && !c.after)
-      throw new Error(`change ${c.kind} ${c.id} (${c.action}) has no 'after'`);
-    if (c.action === "delete" && !c.before)
-      throw new Error(`change ${c.kind} ${c.id} (delete) has no 'before'`);
+    if (!(DATABASE_KINDS as readonly string[]).includes(c.kind))
+      problems.push(`'${c.kind}' is not a database kind (known: ${DATABASE_KINDS.join(", ")})`);
+    else if (c.action !== "delete" && !c.after)
+      problems.push(`change ${c.kind} ${c.id} (${c.action}) has no 'after'`);
+    else if (c.action === "delete" && !c.before)
+      problems.push(`change ${c.kind} ${c.id} (delete) has no 'before'`);
   }
+  if (problems.length > 0)
+    throw new Error(
+      `refused for stack ${env.name}; nothing was changed:\n${problems.map((p) => `  ${p}`).join("\n")}`,
+    );
 }
 
 export function refuseDestructive(changes: Change[], allowDestroy: boolean): void {
@@ -91,44 +120,6 @@ export function refuseDestructive(changes: Change[], allowDestroy: boolean): voi
     `refused: ${destructive.length} destructive change${destructive.length === 1 ? "" : "s"} need --allow-destroy; nothing was changed:\n` +
       destructive.map((c) => `  ${c.action} ${c.kind} ${c.id}${c.note ? ` (${c.note})` : ""}`).join("\n"),
   );
-}
-
-/** What is never done, checked against the live state read inside the apply transaction. */
-function refuseNever(changes: Change[], live: LiveState, env: Environment): void {
-  const liveOf = (kind: DatabaseKind, id: string) => live[kind].find((o) => o.id === id);
-  const problems: string[] = [];
-  const droppedPartitions = new Set(
-    changes.filter((c) => c.kind === "partitions" && c.action === "delete").map((c) => c.id),
-  );
-  for (const c of changes) {
-    const object = liveOf(c.kind as DatabaseKind, c.id);
-    if (c.kind === "partitions" && object?.usage.holdsData) {
-      if (c.action === "delete")
-        problems.push(`partition ${c.id} holds bills: a partition holding data is never dropped`);
-      if (c.action === "update" && c.after?.tablespace !== object.fields.tablespace)
-        problems.push(
-          `partition ${c.id} holds bills: moving it to another tablespace is done by hand in a maintenance window`,
-        );
-    }
-    if (c.kind === "tablespaces" && (c.action === "delete" || c.action === "replace") && object) {
-      const inIt = live.partitions.filter(
-        (p) => p.fields.tablespace === c.id && !droppedPartitions.has(p.id),
-      );
-      const other = object.usage.otherRelations ?? 0;
-      if (inIt.length > 0 || other > 0)
-        problems.push(
-          `tablespace ${c.id} holds ${[...inIt.map((p) => `partition ${p.id}`), ...(other ? [`${other} other relations`] : [])].join(", ")}: a tablespace holding data is never dropped`,
-        );
-    }
-    const cut = c.action === "update" && c.after ? stockCutBelowUsed(c.kind, c.after, object) : null;
-    if (cut) problems.push(`${c.kind} ${c.id}: ${cut.replace(/^refused: /, "")}`);
-    if (c.action === "delete" && object?.usage.bills)
-      problems.push(`${c.kind} ${c.id} is used by issued bills: it can only be disabled (make a new plan)`);
-  }
-  if (problems.length > 0)
-    throw new Error(
-      `refused for stack ${env.name}; nothing was changed:\n${problems.map((p) => `  ${p}`).join("\n")}`,
-    );
 }
 
 /** The live state as it was before our own tablespace creates, for comparing with the plan's hash. */
@@ -146,8 +137,11 @@ function checkHash(live: LiveState, expected: string | undefined): void {
   if (expected !== undefined && hashLiveState(live) !== expected) throw new Error(STALE_PLAN_MESSAGE);
 }
 
-/** Writes `changes` (already checked) in the open transaction, in batches per kind. */
-export async function writeChanges(db: Db, env: Environment, changes: Change[]): Promise<void> {
+/**
+ * Writes `changes` in the open transaction, in batches per kind. Only ever called right after
+ * enforceInvariants on the same changes and the live state of the same transaction.
+ */
+async function writeChanges(db: Db, env: Environment, changes: Change[]): Promise<void> {
   const ctx = { env, schema: schemaOf(env) };
   const ofKind = (kind: DatabaseKind, deletes: boolean) =>
     changes.filter(
@@ -166,40 +160,113 @@ export async function writeChanges(db: Db, env: Environment, changes: Change[]):
   }
 }
 
+/** The audit row of a write whose caller brought none: who, when (the real time), what. */
+function ownRecord(env: Environment, changes: Change[]): AuditHook {
+  return {
+    final: true,
+    record: {
+      stack: env.name,
+      commit: null,
+      actor: currentActor(),
+      at: new Date().toISOString(),
+      planHash: sha256(canonicalJson(changes)),
+      changes,
+      result: "ok",
+    },
+  };
+}
+
+/** Best effort, on the apply's own session (it may be gone): the failure of a write without a caller's record. */
+async function recordFailure(db: Db, audit: AuditHook, error: unknown): Promise<void> {
+  const failed: AuditRecord = {
+    ...audit.record,
+    result: "failed",
+    error: error instanceof Error ? error.message : String(error),
+  };
+  await (audit.id === undefined ? insertAudit(db, failed, false) : updateAudit(db, audit.id, failed)).catch(
+    () => undefined,
+  );
+}
+
+/** What an audit row in state "started" says is still to come. */
+function pending(steps: string[]): string {
+  return `started; not finished yet: ${steps.join(", ")}`;
+}
+
+function auditAs(record: AuditRecord, result: AuditRecord["result"], steps: string[]): AuditRecord {
+  const copy: AuditRecord = { ...record, result };
+  if (result === "started") copy.error = pending(steps);
+  else delete copy.error;
+  return copy;
+}
+
+/**
+ * Applies `changes` to the database: the write layer. Every origin of database changes (the
+ * runner's apply, the Pulumi provider, a future task) goes through here, so its rules hold whatever
+ * the changes say about themselves.
+ */
 export async function applyDatabase(
   db: Db,
   env: Environment,
   changes: Change[],
-  options: { allowDestroy: boolean; expectedLiveHash?: string },
+  options: { allowDestroy: boolean; expectedLiveHash?: string; audit?: AuditHook },
 ): Promise<void> {
-  checkChanges(changes);
+  checkChanges(env, changes);
   refuseDestructive(changes, options.allowDestroy);
   if (changes.length === 0) return;
   await ensureSchema(db, env);
-  await db.query(opsSchemaDdl());
-  await acquireStackLock(db, env.name);
+  await ensureOpsSchema(db);
+  await acquireDatabaseLock(db, env.name);
   const early = changes.filter(
     (c) => c.kind === "tablespaces" && (c.action === "create" || c.action === "replace"),
   );
   const late = changes.filter((c) => c.kind === "tablespaces" && c.action === "delete").map((c) => c.id);
+  // No write without its record: a caller that brings no audit row (a future task, a test) gets one.
+  const audit = options.audit ?? ownRecord(env, changes);
+  const lateSteps = late.length > 0 ? [`dropping tablespace(s) ${late.join(", ")} after the commit`] : [];
+  const laterSources = audit.final ? [] : ["the sources applied after the database (hosts)"];
   let created: string[] = [];
   try {
+    await refuseOtherOwner(db, env.name);
     if (early.length > 0) {
       const before = await readSnapshot(db, env);
       checkHash(before, options.expectedLiveHash);
-      refuseNever(changes, before, env);
+      await enforceInvariants(db, env, changes, before, options);
+      // The intent, committed before the first step that no transaction can undo.
+      const intent = auditAs(audit.record, "started", [
+        `creating tablespace(s) ${early.map((c) => c.id).join(", ")} before the transaction`,
+        "the transaction",
+        ...lateSteps,
+        ...laterSources,
+      ]);
+      audit.id = await insertAudit(db, intent, false);
+      audit.written = "started";
       created = await createTablespaces(db, env, early);
     }
+    let committing = false;
     await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ");
     try {
-      await db.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
       const live = await readLiveState(db, env);
       checkHash(withoutOurTablespaces(live, early), options.expectedLiveHash);
-      refuseNever(changes, live, env);
+      await claimOwnership(db, env.name);
+      await enforceInvariants(db, env, changes, live, options);
       await writeChanges(db, env, changes);
+      // The record commits with the changes, or neither does.
+      const steps = [...lateSteps, ...laterSources];
+      const record = auditAs(audit.record, steps.length > 0 ? "started" : "ok", steps);
+      if (audit.id === undefined) audit.id = await insertAudit(db, record, true);
+      else await updateAudit(db, audit.id, record, true);
+      audit.written = record.result;
+      committing = true;
       await db.query("COMMIT");
     } catch (error) {
+      if (committing && error instanceof DatabaseNotAnswering)
+        throw new DatabaseNotAnswering(
+          `${error.message}. The database did not confirm the COMMIT, so whether this apply's changes were committed is unknown: ` +
+            `'ebill-ops history --stack ${env.name}' tells (the audit row commits together with the changes)`,
+        );
       await db.query("ROLLBACK").catch(() => undefined);
+      if (audit.id !== undefined) audit.written = "started";
       // Our own tablespaces are empty: undo them so a failure leaves things as they were.
       await dropTablespaces(
         db,
@@ -207,22 +274,33 @@ export async function applyDatabase(
       ).catch(() => undefined);
       throw error;
     }
-    try {
-      await dropTablespaces(db, late);
-    } catch (error) {
-      throw new Error(
-        `every other change was committed, but dropping tablespace(s) ${late.join(", ")} failed: ` +
-          `${error instanceof Error ? error.message : String(error)}. It may still hold objects of another database; ` +
-          `the next plan shows the drop again`,
-      );
+    if (late.length > 0) {
+      try {
+        await dropTablespaces(db, late);
+      } catch (error) {
+        throw new Error(
+          `every other change was committed, but dropping tablespace(s) ${late.join(", ")} failed: ` +
+            `${error instanceof Error ? error.message : String(error)}. It may still hold objects of another database; ` +
+            `the next plan shows the drop again`,
+        );
+      }
+      if (audit.id !== undefined && laterSources.length === 0) {
+        await updateAudit(db, audit.id, auditAs(audit.record, "ok", []));
+        audit.written = "ok";
+      }
     }
+  } catch (error) {
+    // A caller with its own record (applyPlan, Pulumi) records the failure itself.
+    if (!options.audit) await recordFailure(db, audit, error);
+    throw error;
   } finally {
-    await releaseStackLock(db, env.name).catch(() => undefined);
+    await releaseDatabaseLock(db, env.name).catch(() => undefined);
   }
 }
 
 export const databaseSource: PlanSource = {
   name: SOURCE_NAME,
+  auditsInTransaction: true,
   async available(env) {
     if (!declaresAny(env))
       return {

@@ -3,6 +3,7 @@
  * changes are also listed by the caller at the top, so shortening here never hides one.
  */
 import type { Change, Plan } from "../plan/types.ts";
+import { changeFacts, kindLabel, objectName } from "../output/format.ts";
 import { renderPlanMarkdown } from "../output/markdown.ts";
 
 function shorten(text: string, max: number): string {
@@ -26,10 +27,18 @@ export function cell(text: string, max = 60): string {
   return inline(text, max);
 }
 
-/** One line naming a change; used for the destructive list that is always shown in full. */
+/**
+ * One line naming a change; used for the destructive list that is always shown in full:
+ * `update 开票点 \`invoicingPoints\` \`002\` 住院收费处 — used by 1,204 issued bills; disabled instead of deleted: …`.
+ */
 export function changeLine(change: Change): string {
-  const note = change.note ? ` — ${inline(change.note)}` : "";
-  return `${change.action} ${code(change.kind, 60)} ${code(change.id, 80)}${note}`;
+  const zh = kindLabel(change.kind).slice(0, -change.kind.length);
+  const name = objectName(change);
+  const details = [...changeFacts(change), ...(change.note ? [change.note] : [])];
+  return (
+    `${change.action} ${inline(zh, 20)}${code(change.kind, 60)} ${code(change.id, 80)}${name ? ` ${inline(name, 100)}` : ""}` +
+    (details.length > 0 ? ` — ${inline(details.join("; "))}` : "")
+  );
 }
 
 export function countsByKind(changes: readonly Change[]): string {

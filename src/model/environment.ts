@@ -96,6 +96,9 @@ const code = (what: string) =>
 
 const displayName = z.string().min(1).max(100);
 
+/** A timeout in whole seconds, 1 to `max`. */
+const seconds = (max: number) => z.number().int().min(1).max(max);
+
 // ---------------------------------------------------------------------------------------------
 // Hospital, hosts, database
 
@@ -159,6 +162,23 @@ export const Database = z.strictObject({
   user: identifier("the database user"),
   password: SecretRef,
   sslMode: z.enum(["disable", "prefer", "require", "verify-full"]).default("prefer"),
+  timeouts: z
+    .strictObject({
+      connect: seconds(60).default(5).describe("Seconds to wait for the server to accept a connection"),
+      lock: seconds(600)
+        .default(15)
+        .describe("Seconds an apply waits for a row or table lock held by the running product"),
+      statement: seconds(3600)
+        .default(60)
+        .describe("Seconds one statement may run; also how long the tool waits for any answer"),
+      idleInTransaction: seconds(3600)
+        .default(60)
+        .describe("Seconds the server keeps an apply's transaction open while the tool says nothing"),
+    })
+    .default({ connect: 5, lock: 15, statement: 60, idleInTransaction: 60 })
+    .describe(
+      "Timeouts of the tool's database sessions: a frozen or stuck server ends an apply with a message instead of hanging it (and its lock) for ever",
+    ),
 });
 export type Database = z.infer<typeof Database>;
 

@@ -3,7 +3,7 @@
  * live system (a hand edit in the database, a file changed on a server).
  */
 import type { Plan } from "../plan/types.ts";
-import { changedFields, formatValue, type Paint, PLAIN } from "./format.ts";
+import { changedFields, formatValue, kindLabel, objectName, type Paint, PLAIN, thousands } from "./format.ts";
 import { MARKDOWN_BUDGET } from "./markdown.ts";
 
 export type DriftState = "drifted" | "undeclared" | "missing";
@@ -11,9 +11,13 @@ export type DriftState = "drifted" | "undeclared" | "missing";
 export interface Difference {
   kind: string;
   id: string;
+  /** The object's name (declared, else live), shown beside its code. */
+  name?: string;
   state: DriftState;
   fields: { field: string; declared: unknown; live: unknown }[];
   note?: string;
+  /** Issued bills that use the object, when putting the declaration back would disable or remove it. */
+  bills?: number;
 }
 
 export interface DriftReport {
@@ -32,7 +36,16 @@ export function driftReport(plan: Plan): DriftReport {
       state === "drifted"
         ? changedFields(c).map((f) => ({ field: f.field, declared: f.after, live: f.before }))
         : [];
-    return { kind: c.kind, id: c.id, state, fields, ...(c.note ? { note: c.note } : {}) };
+    const name = objectName(c);
+    return {
+      kind: c.kind,
+      id: c.id,
+      ...(name ? { name } : {}),
+      state,
+      fields,
+      ...(c.note ? { note: c.note } : {}),
+      ...(c.bills !== undefined ? { bills: c.bills } : {}),
+    };
   });
   return {
     stack: plan.stack,
@@ -47,14 +60,17 @@ export function driftReport(plan: Plan): DriftReport {
 export function driftLines(report: DriftReport, paint: Paint = PLAIN): string[] {
   const lines: string[] = [];
   for (const d of report.differences) {
+    const what = `${kindLabel(d.kind)} ${d.id}${d.name ? ` ${d.name}` : ""}`;
+    const used =
+      d.bills !== undefined ? ` (used by ${thousands(d.bills)} issued bill${d.bills === 1 ? "" : "s"})` : "";
     if (d.state === "drifted")
       for (const f of d.fields)
         lines.push(
-          `${paint.yellow("drifted:")} ${d.kind} ${d.id} ${f.field}: declared ${formatValue(f.declared)}, live ${formatValue(f.live)}`,
+          `${paint.yellow("drifted:")} ${what} — ${f.field}: declared ${formatValue(f.declared)}, live ${formatValue(f.live)}${used}`,
         );
     else if (d.state === "undeclared")
-      lines.push(`${paint.red("exists live but not declared:")} ${d.kind} ${d.id}`);
-    else lines.push(`${paint.green("declared but missing live:")} ${d.kind} ${d.id}`);
+      lines.push(`${paint.red("exists live but not declared:")} ${what}${used}`);
+    else lines.push(`${paint.green("declared but missing live:")} ${what}`);
   }
   return lines;
 }

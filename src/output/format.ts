@@ -3,6 +3,69 @@ import type { Action, Change, Plan } from "../plan/types.ts";
 
 export const SYMBOL: Record<Action, string> = { create: "+", update: "~", delete: "-", replace: "-/+" };
 
+/** What the hospital calls each database kind, shown beside the English kind in every plan and drift. */
+export const KIND_NAMES_ZH: Readonly<Record<string, string>> = {
+  tablespaces: "表空间",
+  partitions: "年度分区",
+  billTypes: "票据种类",
+  printTemplates: "打印模板",
+  invoicingPoints: "开票点",
+  paymentChannels: "缴费渠道",
+  codeMappings: "接口对照",
+  billStock: "票据号段",
+  roles: "角色",
+  operators: "操作员",
+};
+
+/** `开票点 invoicingPoints`; a kind without a Chinese name (host parts) as it is. */
+export function kindLabel(kind: string): string {
+  const zh = KIND_NAMES_ZH[kind];
+  return zh ? `${zh} ${kind}` : kind;
+}
+
+/**
+ * The name a person knows the object by, shown beside its code: the declared name (after), else
+ * the live one; a mapping's remote name. None when the object has no name or it is its code.
+ */
+export function objectName(change: Pick<Change, "kind" | "id" | "before" | "after">): string | undefined {
+  const fields = change.after ?? change.before;
+  if (!fields) return undefined;
+  const name = change.kind === "codeMappings" ? fields.remoteName : fields.name;
+  return typeof name === "string" && name !== "" && name !== change.id ? name : undefined;
+}
+
+/** How many numbers a stock range holds (first..last inclusive); null when it is not a range. */
+export function rangeSize(fields: Record<string, unknown> | null): number | null {
+  if (!fields || typeof fields.first !== "string" || typeof fields.last !== "string") return null;
+  if (!/^\d+$/.test(fields.first) || !/^\d+$/.test(fields.last)) return null;
+  return Number(fields.last) - Number(fields.first) + 1;
+}
+
+export function thousands(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+/**
+ * What a reviewer should know besides the fields: how many issued bills use what is disabled or
+ * removed, and how many numbers a stock range holds (and held).
+ */
+export function changeFacts(change: Change): string[] {
+  const facts: string[] = [];
+  if (change.bills !== undefined)
+    facts.push(`used by ${thousands(change.bills)} issued bill${change.bills === 1 ? "" : "s"}`);
+  if (change.kind === "billStock") {
+    const before = rangeSize(change.before);
+    const after = rangeSize(change.after);
+    if (before !== null && after !== null && before !== after)
+      facts.push(`size: ${thousands(before)} -> ${thousands(after)} numbers`);
+    else if (after ?? before) {
+      const f = (change.after ?? change.before)!;
+      facts.push(`${thousands((after ?? before)!)} numbers, ${String(f.first)}–${String(f.last)}`);
+    }
+  }
+  return facts;
+}
+
 /** A value as people read it in a plan: 'text', 12, true, [a, b], (none). */
 export function formatValue(value: unknown): string {
   if (value === undefined || value === null) return "(none)";

@@ -6,7 +6,7 @@
  */
 import type { Change, Plan } from "../plan/types.ts";
 import { count } from "../plan/planner.ts";
-import { summaryLine } from "./format.ts";
+import { kindLabel, summaryLine } from "./format.ts";
 import { changeLines } from "./text.ts";
 
 export const MARKDOWN_BUDGET = 60_000;
@@ -82,7 +82,7 @@ export function renderPlanMarkdown(
   const brief = new Map(
     kinds.map((k) => [
       k,
-      `- **${inline(k)}**: ${kindCounts(byKind.get(k)!)} — too many to list here; see ${artifact}\n`,
+      `- **${inline(kindLabel(k))}**: ${kindCounts(byKind.get(k)!)} — too many to list here; see ${artifact}\n`,
     ]),
   );
   const full = new Map(
@@ -90,7 +90,7 @@ export function renderPlanMarkdown(
       const changes = byKind.get(k)!;
       return [
         k,
-        `<details open><summary><b>${inline(k)}</b>: ${kindCounts(changes)}</summary>\n\n${diffBlock(changes)}\n</details>\n`,
+        `<details open><summary><b>${inline(kindLabel(k))}</b>: ${kindCounts(changes)}</summary>\n\n${diffBlock(changes)}\n</details>\n`,
       ];
     }),
   );

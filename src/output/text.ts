@@ -1,8 +1,11 @@
 /** The plan as a person reads it in a terminal or a CI log. */
 import type { Change, Plan } from "../plan/types.ts";
 import {
+  changeFacts,
   changedFields,
   formatValue,
+  kindLabel,
+  objectName,
   inlineFields,
   type Paint,
   paintFor,
@@ -36,12 +39,17 @@ function blockLines(field: string, before: unknown, after: unknown, paint: Paint
 export function changeLines(change: Change, paint: Paint = PLAIN): string[] {
   const color = paintFor(change.action, paint);
   const marker = change.destructive ? " " + paint.red(paint.bold("(destructive)")) : "";
-  const head = `${color(SYMBOL[change.action].padEnd(3))} ${change.kind} ${paint.bold(change.id)}${marker}`;
+  const name = objectName(change);
+  const head = `${color(SYMBOL[change.action].padEnd(3))} ${kindLabel(change.kind)} ${paint.bold(change.id)}${name ? ` ${name}` : ""}${marker}`;
   const lines: string[] = [];
   if (change.action === "create") {
     const after = change.after ?? {};
     const blocks = Object.keys(after).filter((k) => textBlock(k, after[k]));
-    const rest = Object.fromEntries(Object.entries(after).filter(([k]) => !blocks.includes(k)));
+    // The name is on the head line already.
+    const named = name !== undefined ? (change.kind === "codeMappings" ? "remoteName" : "name") : null;
+    const rest = Object.fromEntries(
+      Object.entries(after).filter(([k]) => !blocks.includes(k) && k !== named),
+    );
     const fields = inlineFields(rest, change.id);
     lines.push(fields ? `${head}  ${paint.dim(fields)}` : head);
     for (const k of blocks) lines.push(...blockLines(k, undefined, after[k], paint)!);
@@ -55,6 +63,7 @@ export function changeLines(change: Change, paint: Paint = PLAIN): string[] {
         ]),
       );
   }
+  for (const fact of changeFacts(change)) lines.push(`      ${fact}`);
   if (change.note) lines.push(`      ${paint.dim(`note: ${change.note}`)}`);
   return lines;
 }

@@ -3,6 +3,8 @@
  * everything printed, where output goes, and who/what an apply is recorded as.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline/promises";
 import { readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
@@ -15,7 +17,7 @@ import type { Environment } from "../model/environment.ts";
 import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
 import { redactDeep, redactText, secretValues } from "../output/redact.ts";
 import { now } from "../time.ts";
-import { type Plan, PLAN_VERSION } from "./types.ts";
+import { type Plan, PLAN_VERSION, type Revision } from "./types.ts";
 import { type AuditRecord, applyPlan } from "./planner.ts";
 import { AUDIT, SOURCES } from "./sources.ts";
 
@@ -50,17 +52,49 @@ export async function openStack(ref: string): Promise<StackContext> {
   };
 }
 
-/** The commit the stack was applied from; null outside a git repository. */
-export function gitCommit(stackFile: string): string | null {
+function git(cwd: string, args: string[]): Buffer {
+  return execFileSync("git", args, {
+    cwd,
+    stdio: ["ignore", "pipe", "ignore"],
+    maxBuffer: 256 * 1024 * 1024,
+  });
+}
+
+/**
+ * The declaration's revision: HEAD of the repository holding the stack, and whether the working
+ * tree differs from it. Dirty means: a tracked file anywhere in the repository changed (the stack
+ * imports shared parts, and the tool itself lives there), or a new untracked file lies beside the
+ * stack (a year file not committed yet). Untracked files elsewhere (plan files, CI downloads) do
+ * not count. The diff hash covers the diff of tracked files and the new files' names and contents,
+ * so two plans from the same uncommitted edit carry the same hash.
+ */
+export function gitRevision(stackFile: string): Revision {
+  const dir = path.dirname(path.resolve(stackFile));
+  let commit: string;
   try {
-    return execFileSync("git", ["rev-parse", "HEAD"], {
-      cwd: path.dirname(path.resolve(stackFile)),
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
+    commit = git(dir, ["rev-parse", "HEAD"]).toString("utf8").trim();
   } catch {
-    return null;
+    return { commit: null, dirty: false };
   }
+  const hash = createHash("sha256");
+  const diff = git(dir, ["diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--", ":/"]);
+  hash.update(diff);
+  const untracked = git(dir, ["ls-files", "-z", "--others", "--exclude-standard", "--full-name", "--", "."])
+    .toString("utf8")
+    .split("\0")
+    .filter(Boolean)
+    .sort();
+  const top = git(dir, ["rev-parse", "--show-toplevel"]).toString("utf8").trim();
+  for (const file of untracked) {
+    hash.update(`\0new file ${file}\0`);
+    try {
+      hash.update(readFileSync(path.join(top, file)));
+    } catch {
+      // Gone or unreadable between listing and reading: its name still counts.
+    }
+  }
+  if (diff.length === 0 && untracked.length === 0) return { commit, dirty: false };
+  return { commit, dirty: true, diffHash: hash.digest("hex") };
 }
 
 /** Who applies: set EBILL_OPS_ACTOR in pipelines; GitHub Actions sets GITHUB_ACTOR. */
@@ -89,10 +123,14 @@ const SavedPlan = z.object({
       after: z.record(z.string(), z.unknown()).nullable(),
       note: z.string().optional(),
       source: z.string().optional(),
+      bills: z.number().optional(),
     }),
   ),
   summary: z.object({ create: z.number(), update: z.number(), delete: z.number(), replace: z.number() }),
   skipped: z.array(z.object({ source: z.string(), reason: z.string() })).optional(),
+  revision: z
+    .object({ commit: z.string().nullable(), dirty: z.boolean(), diffHash: z.string().optional() })
+    .optional(),
 });
 
 /** A plan saved by `plan --out`, checked for shape so a truncated or hand-edited file is refused clearly. */
@@ -153,16 +191,33 @@ export async function confirm(question: string): Promise<boolean> {
 export function applyShownPlan(
   ctx: StackContext,
   plan: Plan,
-  options: { allowDestroy?: boolean; emergency?: string; commit: string | null; at: Date },
+  options: {
+    allowDestroy?: boolean;
+    emergency?: string;
+    revision: Revision;
+    /** `apply --plan F`: the reviewed plan `plan` must equal. */
+    reviewed?: { plan: Plan; file: string };
+  },
 ): Promise<AuditRecord> {
+  const at = new Date(); // the real time: the audit's own clock, never rehearsed
+  const gateAt = now();
   return applyPlan(ctx.env, plan, SOURCES, {
     allowDestroy: Boolean(options.allowDestroy),
     emergency: options.emergency,
     progress: (line) => ctx.out(line + "\n"),
-    commit: options.commit,
+    commit: options.revision.commit,
+    revision: options.revision,
     actor: actor(),
-    at: options.at,
+    at,
+    gateAt,
+    ...(rehearsing() ? { rehearsedAt: gateAt } : {}),
+    reviewed: options.reviewed,
     writeAudit: AUDIT.write,
     redact: ctx.redact,
   });
+}
+
+/** Is "now" rehearsed (EBILL_OPS_TODAY set)? Then the audit keeps the rehearsed time beside the real one. */
+export function rehearsing(): boolean {
+  return Boolean(process.env.EBILL_OPS_TODAY);
 }

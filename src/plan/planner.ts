@@ -5,7 +5,17 @@
  */
 import { canonicalJson, sha256 } from "../canonical.ts";
 import type { Environment } from "../model/environment.ts";
-import { type Change, type Plan, type PlanSource, PLAN_VERSION, summarize } from "./types.ts";
+import { compareWithSaved } from "../gitops/reviewed.ts";
+import {
+  type AuditHook,
+  type AuditRecord,
+  type Change,
+  type Plan,
+  type PlanSource,
+  type Revision,
+  PLAN_VERSION,
+  summarize,
+} from "./types.ts";
 import { applyGate } from "./windows.ts";
 
 export type Notice = (message: string) => void;
@@ -62,19 +72,7 @@ export function hasDestructive(plan: Plan): boolean {
   return plan.changes.some((c) => c.destructive);
 }
 
-export interface AuditRecord {
-  stack: string;
-  /** `git rev-parse HEAD` of the repository holding the stack; null outside a repository. */
-  commit: string | null;
-  actor: string;
-  /** ISO time the apply started. */
-  at: string;
-  planHash: string;
-  changes: Change[];
-  result: "ok" | "failed";
-  error?: string;
-  emergency?: string;
-}
+export type { AuditRecord };
 
 export interface ApplyOptions {
   allowDestroy: boolean;
@@ -82,13 +80,25 @@ export interface ApplyOptions {
   /** One line per source as it goes. */
   progress: Notice;
   commit: string | null;
+  /** The declaration's working tree state (dirty, diffHash); recorded, and judged for production. */
+  revision?: Revision;
   actor: string;
-  /** When the apply starts (recorded in the audit). */
+  /** When the apply starts: the real time, recorded in the audit. */
   at: Date;
   /** The time judged against change windows and freezes (now(), which EBILL_OPS_TODAY can fix); default `at`. */
   gateAt?: Date;
-  /** Persists the audit record (the database's audit table); errors here are reported, not thrown. */
-  writeAudit: (env: Environment, record: AuditRecord) => Promise<void>;
+  /** Set when "now" was rehearsed (EBILL_OPS_TODAY): recorded beside the real time. */
+  rehearsedAt?: Date;
+  /**
+   * The plan a person reviewed (`apply --plan F`): the apply goes on only when `plan`, made afresh
+   * from the stack and the live systems, equals it. Its own changes are never executed.
+   */
+  reviewed?: { plan: Plan; file: string };
+  /**
+   * Persists an audit record in its own transaction (the database's audit table): a new row, or
+   * the row `id` a source already wrote, brought up to date. Errors here are reported, not thrown.
+   */
+  writeAudit: (env: Environment, record: AuditRecord, id?: number) => Promise<number | void>;
   /** Scrubs secrets from the error and changes before they are recorded. */
   redact: <T>(value: T) => T;
 }
@@ -97,8 +107,10 @@ export class ApplyRefused extends Error {}
 
 /**
  * Applies exactly the changes of `plan`, each source's part with that source's live hash from
- * when the plan was made, in source order. Writes the audit record on success and on failure;
- * on failure throws after recording.
+ * when the plan was made, in source order. The audit record is part of the change: the database
+ * source commits it in the same transaction as its changes; steps outside a transaction are
+ * recorded as "started" first and completed after. A refusal or failure is recorded too; on
+ * failure this throws after recording.
  */
 export async function applyPlan(
   env: Environment,
@@ -115,17 +127,42 @@ export async function applyPlan(
     changes: plan.changes,
     result: "ok",
   };
+  if (options.rehearsedAt) record.rehearsedAt = options.rehearsedAt.toISOString();
+  if (options.revision?.dirty) {
+    record.dirty = true;
+    if (options.revision.diffHash) record.diffHash = options.revision.diffHash;
+  }
   if (options.emergency) record.emergency = options.emergency;
+  const safe = options.redact(record);
+  const withChanges = sources.filter((s) => plan.changes.some((c) => c.source === s.name));
+  let hook: AuditHook | undefined;
   const applied: string[] = [];
   try {
     await checkApplicable(env, plan, sources, options);
-    for (const source of sources) {
+    for (const [i, source] of withChanges.entries()) {
       const part = plan.changes.filter((c) => c.source === source.name);
-      if (part.length === 0) continue;
       const started = Date.now();
       options.progress(`${source.name}: applying ${count(part.length, "change")} ...`);
       const expectedLiveHash = plan.sourceHashes[source.name];
-      await source.apply(env, part, { allowDestroy: options.allowDestroy, expectedLiveHash });
+      // One audit row per apply, shared by the sources in turn.
+      hook ??= { record: safe, final: false };
+      hook.final = i === withChanges.length - 1;
+      if (hook.id === undefined && !source.auditsInTransaction) {
+        // This source has no transaction to put the record in (hosts): the intent goes first, so
+        // an apply killed half-way leaves a "started" row naming what was not finished.
+        const later = withChanges.slice(i).map((s) => s.name);
+        const id = await options.writeAudit(
+          env,
+          options.redact({
+            ...record,
+            result: "started",
+            error: `started; not finished yet: ${later.join(", ")}`,
+          }),
+        );
+        if (typeof id === "number") Object.assign(hook, { id, written: "started" });
+      }
+      const audit = hook;
+      await source.apply(env, part, { allowDestroy: options.allowDestroy, expectedLiveHash, audit });
       applied.push(source.name);
       options.progress(
         `${source.name}: applied ${count(part.length, "change")} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
@@ -136,16 +173,22 @@ export async function applyPlan(
     const message = error instanceof Error ? error.message : String(error);
     // With several sources, say which ones already went through: each is atomic on its own.
     record.error = applied.length > 0 ? `${message} (already applied: ${applied.join(", ")})` : message;
-    await writeAuditSafely(env, options, record);
+    await writeAuditSafely(env, options, record, hook?.id);
     throw error;
   }
-  await writeAuditSafely(env, options, record);
+  // The last source committed the record itself ("ok"), unless nothing did or steps followed it.
+  if (hook?.written !== "ok") await writeAuditSafely(env, options, record, hook?.id);
   return record;
 }
 
-async function writeAuditSafely(env: Environment, options: ApplyOptions, record: AuditRecord): Promise<void> {
+async function writeAuditSafely(
+  env: Environment,
+  options: ApplyOptions,
+  record: AuditRecord,
+  id: number | undefined,
+): Promise<void> {
   try {
-    await options.writeAudit(env, options.redact(record));
+    await options.writeAudit(env, options.redact(record), id);
   } catch (error) {
     options.progress(
       `warning: the audit record could not be written (${error instanceof Error ? error.message : String(error)}); ` +
@@ -165,9 +208,32 @@ async function checkApplicable(
     throw new ApplyRefused(
       `the plan is for stack '${plan.stack}', not '${env.name}'; nothing was changed. Make the plan with 'ebill-ops plan --stack ${env.name} --out <file>'.`,
     );
+  if (options.reviewed) {
+    const differences = compareWithSaved(options.reviewed.plan, plan);
+    if (differences.length > 0)
+      throw new ApplyRefused(
+        `the plan made now from stack ${env.name} and the live systems is not the reviewed plan ${options.reviewed.file}; nothing was changed:\n` +
+          differences
+            .slice(0, 20)
+            .map((d) => `  ${d}\n`)
+            .join("") +
+          (differences.length > 20 ? `  ... and ${differences.length - 20} more\n` : "") +
+          "A saved plan is evidence of what was reviewed, never instructions: apply recomputes the plan and applies it only when both are equal. " +
+          `Make a new plan ('ebill-ops plan --stack ${env.name} --out <file>') and have it reviewed.`,
+      );
+  }
   const gate = applyGate(env, options.gateAt ?? options.at, options.emergency);
   if (!gate.allowed) throw new ApplyRefused(gate.reason);
   if (gate.note) options.progress(gate.note);
+  if (env.kind === "production" && options.revision?.dirty) {
+    const what = `the working tree holding stack ${env.name} has uncommitted changes (diff sha256 ${options.revision.diffHash?.slice(0, 12) ?? "?"})`;
+    if (!options.emergency?.trim())
+      throw new ApplyRefused(
+        `${what}: a production stack is applied from a commit, so the audit names exactly what was applied. Nothing was changed. ` +
+          `Commit the change (and merge it through a pull request), or, if it cannot wait, pass --emergency "<reason>" (the reason and the diff's hash are audited).`,
+      );
+    options.progress(`emergency change: ${what}; applied anyway, the diff's hash is audited`);
+  }
   if (!options.allowDestroy) {
     const destructive = plan.changes.filter((c) => c.destructive);
     if (destructive.length > 0)

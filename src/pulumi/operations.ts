@@ -24,9 +24,8 @@ import type { LiveObject, Usage } from "../db/providers/types.ts";
 import { readSnapshot, applyDatabase } from "../db/source.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import type { DatabaseKind, Environment } from "../model/environment.ts";
-import { actor, gitCommit } from "../plan/context.ts";
-import type { AuditRecord } from "../plan/planner.ts";
-import type { Change, Fields } from "../plan/types.ts";
+import { actor, gitRevision, rehearsing } from "../plan/context.ts";
+import type { AuditHook, AuditRecord, Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../time.ts";
 import type { ObjectInputs } from "./objects.ts";
@@ -136,41 +135,56 @@ async function converge(
   return withDatabase(inputs.stack, async (db, env, file) => {
     const planned = change(env, await readSnapshot(db, env));
     if (planned)
-      await auditedApply(db, env, planned, { at, file, emergency: gate.note ? emergency : undefined });
+      await auditedApply(db, env, planned, { at, file, emergency, outsideWindows: Boolean(gate.note) });
     return readOne(db, env, inputs.kind, inputs.objectId);
   });
 }
 
-/** The runner's apply of one change, audited like `ebill-ops apply` (on success and on failure). */
+/**
+ * The runner's apply of one change, audited like `ebill-ops apply`: the audit row commits in the
+ * apply's own transaction, and a refusal or failure is recorded afterwards.
+ */
 async function auditedApply(
   db: Parameters<typeof applyDatabase>[0],
   env: Environment,
   change: Change,
-  context: { at: Date; file: string; emergency: string | undefined },
+  context: { at: Date; file: string; emergency: string | undefined; outsideWindows: boolean },
 ): Promise<void> {
+  const revision = gitRevision(context.file);
   const record: AuditRecord = {
     stack: env.name,
-    commit: gitCommit(context.file),
+    commit: revision.commit,
     actor: actor(),
-    at: context.at.toISOString(),
+    at: new Date().toISOString(), // the real time, whatever EBILL_OPS_TODAY rehearses
     planHash: sha256(canonicalJson([change])),
     changes: [change],
     result: "ok",
   };
-  if (context.emergency) record.emergency = context.emergency;
+  if (rehearsing()) record.rehearsedAt = context.at.toISOString();
+  if (revision.dirty) {
+    record.dirty = true;
+    if (revision.diffHash) record.diffHash = revision.diffHash;
+  }
+  // The reason is recorded when it let something through: the windows, or a dirty working tree.
+  if (context.emergency && (context.outsideWindows || revision.dirty)) record.emergency = context.emergency;
+  const hook: AuditHook = { record, final: true };
   try {
-    await applyDatabase(db, env, [change], { allowDestroy: true });
+    if (env.kind === "production" && revision.dirty && !context.emergency)
+      throw new Error(
+        `the working tree holding stack ${env.name} has uncommitted changes: a production stack is applied from a commit. ` +
+          `Commit the change, or set ${EMERGENCY_VARIABLE}="<reason>" (audited with the diff's hash)`,
+      );
+    await applyDatabase(db, env, [change], { allowDestroy: true, audit: hook });
   } catch (error) {
     record.result = "failed";
     record.error = error instanceof Error ? error.message : String(error);
-    throw error;
-  } finally {
-    await writeAudit(env, record).catch((error: unknown) => {
-      // The change itself is done (or refused); say so rather than hide the missing record.
+    await writeAudit(env, record, hook.id).catch((auditError: unknown) => {
+      // The change itself was refused or rolled back; say so rather than hide the missing record.
       console.error(
-        `warning: the audit record of pulumi ${change.action} ${change.kind} ${change.id} could not be written: ${error instanceof Error ? error.message : String(error)}`,
+        `warning: the audit record of pulumi ${change.action} ${change.kind} ${change.id} could not be written: ${auditError instanceof Error ? auditError.message : String(auditError)}`,
       );
     });
+    throw error;
   }
 }
 

@@ -42,7 +42,8 @@ it("a killed apply changes nothing and the rerun converges", async () => {
   env.partitions!.push({ table: "bill", year: 2027, tablespace: "ebill_2026" });
   env.invoicingPoints!.push({ code: "003", name: "急诊", enabled: true, billCodes: ["46060126"] });
   env.paymentChannels!.find((c) => c.code === "05")!.name = "微信支付";
-  env.codeMappings = env.codeMappings!.filter((m) => m.system !== "fiscal");
+  // (Removing the fiscal mappings would be destructive now: bills of those places and channels exist.)
+  env.codeMappings = env.codeMappings!.map((m) => (m.system === "fiscal" ? { ...m, remoteName: "改名" } : m));
   env.roles!.push({ code: "auditor", name: "稽核", permissions: ["bill.query"] });
   env.operators!.find((o) => o.account === "admin")!.name = "系统管理员";
   const file = path.join(dir, "env.json");

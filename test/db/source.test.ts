@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { databaseSource, STALE_PLAN_MESSAGE } from "../../src/db/source.ts";
-import { acquireStackLock } from "../../src/db/lock.ts";
+import { acquireDatabaseLock } from "../../src/db/lock.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import type { Change } from "../../src/plan/types.ts";
 
@@ -369,14 +369,14 @@ describe("database source", () => {
     const actor = process.env.EBILL_OPS_ACTOR;
     try {
       process.env.EBILL_OPS_ACTOR = "张工程师";
-      await acquireStackLock(other, db.env.name);
+      await acquireDatabaseLock(other, db.env.name);
       process.env.EBILL_OPS_ACTOR = "second";
       const plan = await databaseSource.plan(db.env);
       const started = Date.now();
       await expect(
         databaseSource.apply(db.env, plan.changes, { allowDestroy: false, expectedLiveHash: plan.liveHash }),
       ).rejects.toThrow(
-        /another apply of stack sandbox is running: the lock is held by 张工程师 on .+ \(pid \d+\) since \d{4}-\d\d-\d\dT/,
+        /another apply of stack sandbox is running on database ebill: the lock is held by 张工程师 on .+ \(pid \d+\) since \d{4}-\d\d-\d\dT/,
       );
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {

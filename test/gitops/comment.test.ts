@@ -44,9 +44,9 @@ describe("plan comment", () => {
     const top = body.slice(caution, firstDetails);
     expect(top).toContain("**42 destructive changes**");
     expect(top).toContain(
-      "`sandbox`: update `invoicingPoints` `002` — disabled instead of deleted: 1,204 bills reference it",
+      "`sandbox`: update 开票点 `invoicingPoints` `002` 住院收费处 — used by 1,204 issued bills; disabled instead of deleted: issued bills reference it",
     );
-    expect(top).toContain("`lingshui-test`: delete `tablespaces` `ebill_2019`");
+    expect(top).toContain("`lingshui-test`: delete 表空间 `tablespaces` `ebill_2019`");
   });
 
   it("reports a failed plan and a stack with no plan at all instead of leaving them out", async () => {

@@ -36,7 +36,12 @@ describe("drift issue", () => {
     if (action.action !== "open") return;
     expect(action.labels).toEqual([DRIFT_LABEL]);
     expect(action.body.startsWith(markerPrefix("sandbox"))).toBe(true);
-    expect(action.body).toContain("paymentChannels 05 name: declared '微信支付', live '微信'");
+    expect(action.body).toContain(
+      "缴费渠道 paymentChannels 05 微信支付 — name: declared '微信支付', live '微信'",
+    );
+    expect(action.body).toContain(
+      "开票点 invoicingPoints 002 住院收费处 — enabled: declared false, live true (used by 1,204 issued bills)",
+    );
     expect(action.closeDuplicates).toEqual([]);
   });
 

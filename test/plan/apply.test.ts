@@ -45,7 +45,7 @@ describe("the main job on the sandbox", () => {
     const plan = await run("plan", "--stack", stack);
     expect(plan.code).toBe(2);
     expect(plan.stdout).toMatch(/Plan for stack sandbox: \d+ to create/);
-    expect(plan.stdout).toMatch(/\+\s+codeMappings /);
+    expect(plan.stdout).toMatch(/\+\s+接口对照 codeMappings /);
     // The hosts source cannot run here: skipped, and said so, never silently.
     expect(plan.stdout).toContain("notice: hosts not planned:");
     const json = await run("plan", "--stack", stack, "--json");
@@ -95,10 +95,10 @@ describe("the main job on the sandbox", () => {
     const drift = await run("drift", "--stack", stack);
     expect(drift.code).toBe(2);
     expect(drift.stdout).toContain(
-      "drifted: invoicingPoints 001 name: declared '门诊收费处', live '门诊收费处(改)'",
+      "drifted: 开票点 invoicingPoints 001 门诊收费处 — name: declared '门诊收费处', live '门诊收费处(改)'",
     );
-    expect(drift.stdout).toMatch(/declared but missing live: codeMappings \S*his\S*channel\S*05/);
-    expect(drift.stdout).toContain("exists live but not declared: paymentChannels 99");
+    expect(drift.stdout).toMatch(/declared but missing live: 接口对照 codeMappings \S*his\S*channel\S*05/);
+    expect(drift.stdout).toContain("exists live but not declared: 缴费渠道 paymentChannels 99 手工渠道");
 
     const json = JSON.parse((await run("drift", "--stack", stack, "--json")).stdout) as {
       drifted: boolean;
@@ -108,6 +108,7 @@ describe("the main job on the sandbox", () => {
     expect(json.differences).toContainEqual({
       kind: "invoicingPoints",
       id: "001",
+      name: "门诊收费处",
       state: "drifted",
       fields: [{ field: "name", declared: "门诊收费处", live: "门诊收费处(改)" }],
     });
@@ -166,7 +167,9 @@ describe("the main job on the sandbox", () => {
     });
     const plan = await run("plan", "--stack", stack);
     expect(plan.code).toBe(2);
-    expect(plan.stdout).toMatch(/paymentChannels 11 \(destructive\)/);
+    expect(plan.stdout).toMatch(
+      /缴费渠道 paymentChannels 11 医保 \(destructive\)\n.*\n\s+used by [\d,]+ issued bills/,
+    );
 
     const before = await dumpManaged(client, db.env);
     const refused = await run("apply", "--stack", stack, "--yes");

@@ -99,7 +99,7 @@ it("two applies at once: the second waits for nothing and names the holder of th
     const elapsed = Date.now() - started;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
-      /another apply of stack sandbox is running: the lock is held by alice on \S+ \(pid \d+\) since \d{4}-/,
+      /another apply of stack sandbox is running on database ebill: the lock is held by alice on \S+ \(pid \d+\) since \d{4}-/,
     );
     // Well under the 15 s the first one can wait for its row lock: the second did not queue.
     expect(elapsed).toBeLessThan(12_000);

@@ -4,6 +4,7 @@ import { COLOR, PLAIN, useColor } from "../../src/output/format.ts";
 import { MARKDOWN_BUDGET, renderPlanMarkdown } from "../../src/output/markdown.ts";
 import { redactDeep, redactText, secretRefsOf } from "../../src/output/redact.ts";
 import { renderPlanText } from "../../src/output/text.ts";
+import { changeLine } from "../../src/gitops/render.ts";
 import { type Change, type Plan, PLAN_VERSION, summarize } from "../../src/plan/types.ts";
 
 function plan(changes: Change[]): Plan {
@@ -77,11 +78,11 @@ describe("text plan", () => {
   it("marks create, update with before -> after, delete, and destructive", () => {
     const text = renderPlanText(plan([create, rename, extra]));
     expect(text).toContain("1 to create, 1 to update, 1 to delete, 0 to replace");
-    expect(text).toMatch(/\+\s+codeMappings his\/place\/001\s+remote='MZ01'/);
-    expect(text).toContain("~   invoicingPoints 001");
+    expect(text).toMatch(/\+\s+接口对照 codeMappings his\/place\/001\s+remote='MZ01'/);
+    expect(text).toContain("~   开票点 invoicingPoints 001 门诊收费处\n");
     expect(text).toContain("name: '门诊收费处(改)' -> '门诊收费处'");
     expect(text).not.toContain("enabled:"); // unchanged fields are not listed
-    expect(text).toContain("-   paymentChannels 99 (destructive)");
+    expect(text).toContain("-   缴费渠道 paymentChannels 99 手工渠道 (destructive)");
     expect(text).toContain("note: disabled instead of deleted");
     expect(text).toContain("apply refuses it without --allow-destroy");
     expect(text).not.toContain("\u001b[");
@@ -89,7 +90,9 @@ describe("text plan", () => {
 
   it("shows a replace as -/+", () => {
     const replace = { ...rename, action: "replace" as const, destructive: true };
-    expect(renderPlanText(plan([replace]))).toContain("-/+ invoicingPoints 001 (destructive)");
+    expect(renderPlanText(plan([replace]))).toContain(
+      "-/+ 开票点 invoicingPoints 001 门诊收费处 (destructive)",
+    );
   });
 
   it("says plainly when nothing changes, and names skipped sources", () => {
@@ -146,7 +149,7 @@ describe("markdown plan (pull-request comment)", () => {
     const md = renderPlanMarkdown(plan([...many(50_000, false), ...destructive, rename]));
     expect(md.length).toBeLessThanOrEqual(MARKDOWN_BUDGET);
     for (const c of destructive) expect(md).toContain(`operators ${c.id}`);
-    expect(md).toContain("**billStock**: 50,000 create — too many to list here");
+    expect(md).toContain("**票据号段 billStock**: 50,000 create — too many to list here");
     expect(md).toContain("name: '门诊收费处(改)' -> '门诊收费处'"); // small kinds still in full
   });
 
@@ -165,14 +168,77 @@ describe("markdown plan (pull-request comment)", () => {
   });
 });
 
+describe("what a reviewer reads beside the codes (names, kinds in Chinese, bills, sizes)", () => {
+  const disable: Change = {
+    kind: "invoicingPoints",
+    id: "001",
+    action: "update",
+    destructive: true,
+    before: { code: "001", name: "门诊收费处", enabled: true, billCodes: ["46060126"] },
+    after: { code: "001", name: "门诊收费处", enabled: false, billCodes: ["46060126"] },
+    note: "disables it: issued bills use it",
+    bills: 2500,
+    source: "database",
+  };
+  const newRange: Change = {
+    kind: "billStock",
+    id: "46060127/2027-01/0000000001",
+    action: "create",
+    destructive: false,
+    before: null,
+    after: { billCode: "46060127", batch: "2027-01", first: "0000000001", last: "0000001000", place: "001" },
+    source: "database",
+  };
+  const longer: Change = {
+    kind: "billStock",
+    id: "46060126/2026-01/0000000001",
+    action: "update",
+    destructive: false,
+    before: { billCode: "46060126", batch: "2026-01", first: "0000000001", last: "0000050000" },
+    after: { billCode: "46060126", batch: "2026-01", first: "0000000001", last: "0000060000" },
+    source: "database",
+  };
+  const p = plan([disable, newRange, longer]);
+
+  it("in the text plan", () => {
+    const text = renderPlanText(p);
+    expect(text).toContain("~   开票点 invoicingPoints 001 门诊收费处 (destructive)\n");
+    expect(text).toContain("      used by 2,500 issued bills\n");
+    expect(text).toContain("+   票据号段 billStock 46060127/2027-01/0000000001");
+    expect(text).toContain("      1,000 numbers, 0000000001–0000001000\n");
+    expect(text).toContain("      size: 50,000 -> 60,000 numbers\n");
+  });
+
+  it("in the markdown plan and the pull-request comment's destructive list", () => {
+    const md = renderPlanMarkdown(p);
+    expect(md).toContain("~   开票点 invoicingPoints 001 门诊收费处 (destructive)");
+    expect(md).toContain("used by 2,500 issued bills");
+    expect(md).toContain("<b>票据号段 billStock</b>");
+    expect(changeLine(disable)).toBe(
+      "update 开票点 `invoicingPoints` `001` 门诊收费处 — used by 2,500 issued bills; disables it: issued bills use it",
+    );
+  });
+
+  it("in drift", () => {
+    const report = driftReport(p);
+    expect(report.differences[0]).toMatchObject({ name: "门诊收费处", bills: 2500 });
+    expect(renderDriftText(report)).toContain(
+      "drifted: 开票点 invoicingPoints 001 门诊收费处 — enabled: declared false, live true (used by 2,500 issued bills)",
+    );
+    expect(renderDriftMarkdown(report)).toContain("开票点 invoicingPoints 001 门诊收费处");
+  });
+});
+
 describe("drift wording", () => {
   const report = driftReport(plan([rename, extra, create]));
 
   it("names the field and both values", () => {
     const text = renderDriftText(report);
-    expect(text).toContain("drifted: invoicingPoints 001 name: declared '门诊收费处', live '门诊收费处(改)'");
-    expect(text).toContain("exists live but not declared: paymentChannels 99");
-    expect(text).toContain("declared but missing live: codeMappings his/place/001");
+    expect(text).toContain(
+      "drifted: 开票点 invoicingPoints 001 门诊收费处 — name: declared '门诊收费处', live '门诊收费处(改)'",
+    );
+    expect(text).toContain("exists live but not declared: 缴费渠道 paymentChannels 99 手工渠道");
+    expect(text).toContain("declared but missing live: 接口对照 codeMappings his/place/001");
   });
 
   it("is structured in JSON", () => {
@@ -180,6 +246,7 @@ describe("drift wording", () => {
     expect(report.differences[0]).toEqual({
       kind: "invoicingPoints",
       id: "001",
+      name: "门诊收费处",
       state: "drifted",
       fields: [{ field: "name", declared: "门诊收费处", live: "门诊收费处(改)" }],
     });

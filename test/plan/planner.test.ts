@@ -88,7 +88,13 @@ function options(audit: AuditRecord[], extra: Partial<Parameters<typeof applyPla
       commit: "c0ffee",
       actor: "tester",
       at: new Date("2026-11-24T10:00:00+08:00"),
-      writeAudit: async (_env: Environment, r: AuditRecord) => void audit.push(r),
+      // An audit store with row ids: a record given an id replaces that row (a "started" intent
+      // completed), else it is a new row.
+      writeAudit: async (_env: Environment, r: AuditRecord, id?: number) => {
+        if (id !== undefined) audit[id - 1] = r;
+        else audit.push(r);
+        return id ?? audit.length;
+      },
       redact: <T>(v: T) => v,
       ...extra,
     },
@@ -204,19 +210,39 @@ describe("applyPlan", () => {
     expect(audit.at(-1)).toMatchObject({ result: "ok", emergency: "fiscal platform down since 08:00" });
   });
 
-  it("redacts the audit record and survives an audit store that fails", async () => {
+  it("redacts the audit record and survives an audit store that fails after the apply", async () => {
     const db = memorySource("database", new Map(), new Map([["a", "s3cret-value"]]));
     const plan = await makePlan(env, [db]);
-    const { opts, progress } = options([], {
+    const audit: AuditRecord[] = [];
+    const { opts, progress } = options(audit, {
       redact: <T>(v: T) => JSON.parse(JSON.stringify(v).split("s3cret-value").join("[redacted X]")) as T,
-      writeAudit: async () => {
-        throw new Error("audit table missing");
-      },
     });
+    const store = opts.writeAudit;
+    opts.writeAudit = async (e: Environment, r: AuditRecord, id?: number) => {
+      if (r.result === "ok") throw new Error("audit table missing");
+      return store(e, r, id);
+    };
     await applyPlan(env, plan, [db], opts);
     const warning = progress.find((p) => p.startsWith("warning"))!;
     expect(warning).toContain("audit table missing");
     expect(warning).not.toContain("s3cret-value");
+    // The intent was recorded before anything changed, redacted too.
+    expect(audit).toEqual([expect.objectContaining({ result: "started" })]);
+    expect(JSON.stringify(audit)).not.toContain("s3cret-value");
+  });
+
+  it("changes nothing when not even the intent can be recorded", async () => {
+    const live = new Map<string, string>();
+    const db = memorySource("database", live, new Map([["a", "1"]]));
+    const plan = await makePlan(env, [db]);
+    const { opts } = options([], {
+      writeAudit: async () => {
+        throw new Error("audit table missing");
+      },
+    });
+    await expect(applyPlan(env, plan, [db], opts)).rejects.toThrow(/audit table missing/);
+    expect(db.applied).toEqual([]);
+    expect(live.size).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ import type { Provider } from "./types.ts";
 export const roles: Provider = {
   kind: "roles",
   disableable: false,
+  identify: (f) => String(f.code),
   async read(db, { schema }) {
     const { rows } = await db.query<{ code: string; name: string; permissions: string[] }>(
       `SELECT r.code, r.name,
@@ -52,6 +53,7 @@ export const roles: Provider = {
 export const operators: Provider = {
   kind: "operators",
   disableable: false,
+  identify: (f) => String(f.account),
   async read(db, { schema }) {
     const { rows } = await db.query<{
       account: string;

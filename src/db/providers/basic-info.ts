@@ -17,11 +17,13 @@ function rowProvider(options: {
   disableable: boolean;
   select: (ctx: Context) => string;
   toLive: (row: Record<string, unknown>) => LiveObject;
+  identify: (fields: Fields) => string;
   declared: (env: Environment) => Declared[] | undefined;
 }): Provider {
   return {
     kind: options.kind,
     disableable: options.disableable,
+    identify: options.identify,
     async read(db: Db, ctx: Context) {
       const { rows } = await db.query(options.select(ctx));
       return rows.map(options.toLive);
@@ -66,6 +68,7 @@ export const billTypes = rowProvider({
     },
     usage: { bills: r.bills as boolean },
   }),
+  identify: (f) => str(f.code),
   declared: (env) =>
     env.billTypes?.map((t) => ({
       id: t.code,
@@ -93,12 +96,18 @@ export const printTemplates = rowProvider({
       { column: "paper", type: "text", field: "paper" },
     ],
   },
-  select: ({ schema }) => `SELECT bill_code, name, version, paper FROM ${qualified(schema, T.printTemplate)}`,
+  // A template prints the bills of its code: once bills of the code were issued, removing it is
+  // destructive (reprints and the year's archive need it).
+  select: ({ schema }) =>
+    `SELECT t.bill_code, t.name, t.version, t.paper,
+            EXISTS (SELECT 1 FROM ${qualified(schema, T.bill)} b WHERE b.bill_code = t.bill_code) AS bills
+       FROM ${qualified(schema, T.printTemplate)} t`,
   toLive: (r) => ({
     id: str(r.bill_code),
     fields: { billCode: r.bill_code, name: r.name, version: r.version, paper: r.paper },
-    usage: {},
+    usage: { bills: r.bills as boolean },
   }),
+  identify: (f) => str(f.billCode),
   declared: (env) =>
     env.printTemplates?.map((t) => ({
       id: t.billCode,
@@ -142,6 +151,7 @@ export const invoicingPoints = rowProvider({
     },
     usage: { bills: r.bills as boolean },
   }),
+  identify: (f) => str(f.code),
   declared: (env) =>
     env.invoicingPoints?.map((p) => ({
       id: p.code,
@@ -171,6 +181,7 @@ export const paymentChannels = rowProvider({
     fields: { code: r.code, name: r.name, kind: r.kind, enabled: r.enabled },
     usage: { bills: r.bills as boolean },
   }),
+  identify: (f) => str(f.code),
   declared: (env) =>
     env.paymentChannels?.map((c) => ({
       id: c.code,
@@ -209,8 +220,16 @@ export const codeMappings = rowProvider({
       { column: "remote_name", type: "text", field: "remoteName" },
     ],
   },
+  // A place or channel mapping whose local code issued bills is in use: the other system needs it
+  // for those bills (removing it is destructive).
   select: ({ schema }) =>
-    `SELECT system, kind, local_code, remote_code, remote_name FROM ${qualified(schema, T.codeMapping)}`,
+    `SELECT m.system, m.kind, m.local_code, m.remote_code, m.remote_name,
+            CASE m.kind
+              WHEN 'place' THEN EXISTS (SELECT 1 FROM ${qualified(schema, T.bill)} b WHERE b.place_code = m.local_code)
+              WHEN 'channel' THEN EXISTS (SELECT 1 FROM ${qualified(schema, T.bill)} b WHERE b.channel_code = m.local_code)
+              ELSE false
+            END AS bills
+       FROM ${qualified(schema, T.codeMapping)} m`,
   toLive: (r) => {
     const fields = mappingFields({
       system: r.system,
@@ -219,8 +238,13 @@ export const codeMappings = rowProvider({
       remote: r.remote_code,
       remoteName: r.remote_name,
     });
-    return { id: mappingId(fields as { system: unknown; kind: unknown; local: unknown }), fields, usage: {} };
+    return {
+      id: mappingId(fields as { system: unknown; kind: unknown; local: unknown }),
+      fields,
+      usage: { bills: r.bills as boolean },
+    };
   },
+  identify: (f) => mappingId(f as { system: unknown; kind: unknown; local: unknown }),
   declared: (env) => env.codeMappings?.map((m) => ({ id: mappingId(m), fields: mappingFields(m) })),
 });
 
@@ -264,6 +288,7 @@ export const billStock = rowProvider({
     const lastUsed = r.last_used === null ? undefined : String(r.last_used);
     return { id: stockId(fields), fields, usage: { bills: lastUsed !== undefined }, facts: { lastUsed } };
   },
+  identify: (f) => stockId(f as { billCode: unknown; batch: unknown; first: unknown }),
   // The model has no `enabled` for stock: a declared range is in service. A range that bills were
   // issued from and that the stack no longer declares is disabled (the product's own flag).
   declared: (env) =>

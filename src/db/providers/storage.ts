@@ -45,6 +45,7 @@ async function dataDirectory(db: Db, env: Environment): Promise<string> {
 export const tablespaces: Provider = {
   kind: "tablespaces",
   disableable: false,
+  identify: (f) => String(f.name),
   async read(db, { env, schema }) {
     // One query: every non-system tablespace, its location, the year we recorded, and how many
     // relations of this database other than managed yearly partitions live in it.
@@ -131,6 +132,7 @@ export async function dropTablespaces(db: Db, names: string[]): Promise<void> {
 export const partitions: Provider = {
   kind: "partitions",
   disableable: false,
+  identify: (f) => `${String(f.table)}_${String(f.year)}`,
   async read(db, { schema }) {
     // One query. Whether a partition holds rows is asked of each partition through query_to_xml,
     // so the answer costs one index-free probe per partition instead of counting the bill table.
@@ -171,6 +173,7 @@ export const partitions: Provider = {
     })),
   async write(db: Db, { schema }: Context, changes) {
     const statements: string[] = [];
+    const drops: string[] = [];
     for (const c of changes) {
       const name = qualified(schema, c.id);
       if (c.action === "create") {
@@ -181,10 +184,34 @@ export const partitions: Provider = {
       } else if (c.action === "update") {
         statements.push(`ALTER TABLE ${name} SET TABLESPACE ${quoteIdent(String(c.after!.tablespace))}`);
       } else if (c.action === "delete") {
-        statements.push(`DROP TABLE ${name}`);
+        drops.push(c.id);
       }
     }
     // DDL takes no parameters; every name is quoted and the year is an integer. One round trip.
     if (statements.length > 0) await db.query(statements.join(";\n"));
+    if (drops.length > 0) await dropEmptyPartitions(db, schema, drops);
   },
 };
+
+/**
+ * The last line of defence before DROP TABLE: the partitions are locked (no bill can be inserted
+ * any more), then their size on disk is asked. Unlike a row count, the size is not limited to
+ * this transaction's snapshot: a bill committed by the product after the apply read its state
+ * still shows. Anything but an empty (never used, or vacuumed) partition is refused.
+ */
+async function dropEmptyPartitions(db: Db, schema: string, names: string[]): Promise<void> {
+  const tables = names.map((n) => qualified(schema, n));
+  await db.query(`LOCK TABLE ${tables.join(", ")} IN ACCESS EXCLUSIVE MODE`);
+  const { rows } = await db.query<{ name: string; bytes: string }>(
+    `SELECT n AS name, pg_relation_size(format('%I.%I', $1::text, n)::regclass)::text AS bytes
+       FROM unnest($2::text[]) AS n
+      WHERE pg_relation_size(format('%I.%I', $1::text, n)::regclass) > 0`,
+    [schema, names],
+  );
+  if (rows.length > 0)
+    throw new Error(
+      `refused; nothing was changed: ${rows.map((r) => `partition ${r.name} holds rows (${r.bytes} bytes on disk)`).join(", ")}. ` +
+        `A partition holding data is never dropped (if its rows were deleted on purpose, VACUUM it first)`,
+    );
+  await db.query(tables.map((t) => `DROP TABLE ${t}`).join(";\n"));
+}

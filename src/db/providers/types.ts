@@ -29,6 +29,11 @@ export interface Usage {
   holdsData?: boolean;
   /** Number of relations in a tablespace that are not managed yearly partitions. */
   otherRelations?: number;
+  /**
+   * A disabled row whose last write by ebill-ops (in the audit) did not disable it: a person turned
+   * it off in the product (an operator locked on purpose). Re-enabling it is destructive.
+   */
+  disabledOutside?: boolean;
 }
 
 export interface LiveObject {
@@ -50,6 +55,11 @@ export interface Provider {
   disableable: boolean;
   /** Every live object of the kind, in one query. */
   read(db: Db, ctx: Context): Promise<LiveObject[]>;
+  /**
+   * The id a write of these fields touches (the key columns it writes). The write layer compares it
+   * with the change's id, so a change cannot say one object and write another.
+   */
+  identify(fields: Fields): string;
   /** What the stack declares; undefined when the stack leaves the kind out (then it is not touched). */
   declared(env: Environment): Declared[] | undefined;
   /** Writes creates/updates/deletes of this kind inside the apply transaction, in batches. */
