@@ -27,7 +27,12 @@ describe("where a stack's secrets go", () => {
     expect(
       changes((e) => {
         e.paymentChannels!.push({ code: "09", name: "银联", kind: "bank-card" });
-        e.hosts.push({ name: "sbx-cashier", address: "10.231.0.14", os: "debian-12", roles: ["print-client"] });
+        e.hosts.push({
+          name: "sbx-cashier",
+          address: "10.231.0.14",
+          os: "debian-12",
+          roles: ["print-client"],
+        });
       }),
     ).toEqual([]);
   });

@@ -16,7 +16,9 @@ export function fixtureEnv(
     name: `fixture-${kind}`,
     kind,
     hospital: { name: "测试医院", agencyCode: "TEST0001", regionCode: "469028", fiscalYear: y },
-    hosts: [{ name: "app1", address: "127.0.0.1", os: "debian-12", roles: ["app", "db", "signature", "file"] }],
+    hosts: [
+      { name: "app1", address: "127.0.0.1", os: "debian-12", roles: ["app", "db", "signature", "file"] },
+    ],
     database: {
       engine: "postgresql",
       host: "127.0.0.1",
