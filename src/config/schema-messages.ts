@@ -97,6 +97,8 @@ function messageFor(issue: Issue, root: unknown): string {
   }
   const found = valueAt(root, issue.path);
   if (!found.present) return "required field is missing";
+  // A field with its own refusal (the supported operating systems, say) already says it all.
+  if (issue.code === "invalid_value" && !isDefaultMessage(issue.message)) return issue.message;
   const expected = expectedWords(issue, issue.path.length === 0);
   // A secret field may hold the secret itself by mistake: say what kind of value, never the value.
   if (expected === SECRET_REF_EXPECTED && typeof found.value === "string")

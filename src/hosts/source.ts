@@ -104,7 +104,7 @@ export function hostsLiveHash(changes: readonly Change[]): string {
   return sha256(canonicalJson(sorted));
 }
 
-export const hostsSource: PlanSource & { skipped(env: Environment): { source: string; reason: string }[] } = {
+export const hostsSource: PlanSource = {
   name: "hosts",
 
   async available(env) {

@@ -53,6 +53,7 @@ export async function makePlan(
       continue;
     }
     const part = await source.plan(env);
+    skipped.push(...(source.skipped?.(env) ?? []));
     sourceHashes[source.name] = part.liveHash;
     for (const change of part.changes) changes.push({ ...change, source: source.name });
   }

@@ -118,6 +118,8 @@ export interface PlanSource {
   /** False when the stack declares nothing this source manages, or it cannot run here (says why). */
   available(env: Environment): Promise<{ ok: true } | { ok: false; reason: string }>;
   plan(env: Environment): Promise<{ changes: Change[]; liveHash: string }>;
+  /** Parts this source leaves out on purpose (Windows PCs for the hosts), listed in `plan.skipped`. */
+  skipped?(env: Environment): { source: string; reason: string }[];
   /**
    * Applies exactly `changes` (this source's part of a reviewed plan). Refuses, changing nothing,
    * when `expectedLiveHash` is given and the live state read under the source's lock differs.

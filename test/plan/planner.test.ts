@@ -127,6 +127,18 @@ describe("makePlan", () => {
     ]);
   });
 
+  it("lists what a planned source leaves out on purpose (a Windows PC) in plan.skipped", async () => {
+    const hosts: PlanSource = {
+      ...memorySource("hosts", new Map(), new Map([["app1", "x"]])),
+      skipped: () => [{ source: "hosts/cashier-pc1", reason: "runs Windows: inventoried, not configured" }],
+    };
+    const plan = await makePlan(env, [hosts]);
+    expect(plan.changes.map((c) => c.id)).toEqual(["app1"]);
+    expect(plan.skipped).toEqual([
+      { source: "hosts/cashier-pc1", reason: "runs Windows: inventoried, not configured" },
+    ]);
+  });
+
   it("the plan hash does not depend on key order", () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: [3, { f: 1, e: 2 }] } })).toBe(
       '{"a":{"c":[3,{"e":2,"f":1}],"d":2},"b":1}',
