@@ -22,10 +22,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { countJsonKeys, inspectDocument } from "../src/config/document.ts";
-import { loadStack, REPO_ROOT } from "../src/config/load.ts";
+import { loadStack } from "../src/config/load.ts";
 import { billStockRanges } from "../src/config/rules/bill-stock.ts";
 import { RULES, runRules } from "../src/config/rules/index.ts";
 import { Environment, type EnvironmentInput } from "../src/model/environment.ts";
+import { REPO_ROOT } from "../src/base/paths.ts";
 
 const TODAY = new Date("2026-11-26T10:00:00+08:00");
 const SELF = fileURLToPath(import.meta.url);

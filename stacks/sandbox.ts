@@ -7,7 +7,7 @@
 // stacks/sandbox/year-<next>.ts, listed below in calendarYears(...): the year-end rehearsal.
 import { defineEnvironment, secret } from "../src/model/environment.ts";
 import { calendarYears, withYears } from "../src/model/compose.ts";
-import { currentYear } from "../src/time.ts";
+import { currentYear } from "../src/base/time.ts";
 import sandboxYear, { outpatientCode } from "./sandbox/year.ts";
 
 // In the hospital's time zone (Asia/Shanghai, the default of maintenance.timezone).

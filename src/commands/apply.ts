@@ -4,7 +4,7 @@ import { applyShownPlan, confirm, gitRevision, openStack, readSavedPlan, scrubbe
 import { count, makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../plan/sources.ts";
 import { applyGate } from "../plan/windows.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 
 interface ApplyFlags {
   stack: string;

@@ -13,7 +13,7 @@ import { compareWithReviewed } from "../gitops/reviewed.ts";
 import { destinationChanges } from "../gitops/destinations.ts";
 import { loadDeclaration, loadValidStack } from "../config/load.ts";
 import { listStacks, selectReviewed } from "../gitops/stacks.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { sortBanners, yearBanner, type YearBanner } from "../rollover/banner.ts";
 

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { loadValidStack } from "../config/load.ts";
 import { inventoryFiles, writeFiles } from "../generated.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 
 export function register(program: Command): void {
   program

@@ -15,7 +15,7 @@ import { applyShownPlan, confirm, openStack, scrubbed } from "../plan/context.ts
 import { count, makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../plan/sources.ts";
 import { applyGate } from "../plan/windows.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 
 interface RollbackFlags {
   stack: string;

@@ -5,7 +5,7 @@ import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { missingSecrets, secretSources } from "../config/secrets.ts";
 import type { Environment } from "../model/environment.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 import {
   type YearBanner,
   renderYearBannerText,

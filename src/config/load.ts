@@ -9,7 +9,8 @@
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Environment } from "../model/environment.ts";
-import { now } from "../time.ts";
+import { STACKS_DIR } from "../base/paths.ts";
+import { now } from "../base/time.ts";
 import { countJsonKeys, inspectDocument, locateDuplicateKeys, parseJson, parseYaml } from "./document.ts";
 import { evaluateTsStack } from "./evaluate-ts.ts";
 import { type ConfigIssue } from "./issues.ts";
@@ -20,9 +21,6 @@ import { readStackEntry, shownPath, StackFileError } from "./stack-file.ts";
 
 export { MAX_STACK_BYTES } from "./stack-file.ts";
 const STACK_EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];
-
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
-export const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
 export type LoadResult =
   | { ok: true; file: string; env: Environment; issues: ConfigIssue[] }

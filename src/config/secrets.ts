@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { Environment, SecretRef } from "../model/environment.ts";
-import { REPO_ROOT } from "./load.ts";
 import { formatPath } from "./issues.ts";
-import { sandboxRoot } from "../sandbox/root.ts";
+import { sandboxRoot } from "../base/paths.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 /** The files searched, in order; the sandbox's own follows EBILL_SANDBOX_DIR when that is set. */
 export function secretFiles(): string[] {

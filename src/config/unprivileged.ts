@@ -22,7 +22,7 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readRegularFile, StackFileError } from "./stack-file.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 
 export interface ContainedRun {
   /** Files for the private work folder, by name. */

@@ -18,7 +18,7 @@
  */
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
 import type { Change, Fields } from "../plan/types.ts";
-import { byCodePoint, canonicalJson } from "../canonical.ts";
+import { byCodePoint, canonicalJson } from "../base/canonical.ts";
 import { judge, type WriteFacts } from "./invariants.ts";
 import type { LiveState } from "./live.ts";
 import { providerOf } from "./providers/index.ts";

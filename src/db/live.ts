@@ -5,7 +5,7 @@
  * is refused when any of it moved.
  */
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
-import { byCodePoint, canonicalJson, sha256 } from "../canonical.ts";
+import { byCodePoint, canonicalJson, sha256 } from "../base/canonical.ts";
 import { PROVIDERS } from "./providers/index.ts";
 import type { Db, LiveObject } from "./providers/types.ts";
 import { OPS, OPS_SCHEMA, qualified, schemaOf } from "./reference-schema.ts";

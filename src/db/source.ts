@@ -26,7 +26,7 @@
  *      row is completed. Killed before that, the row says "started" with what was pending, the
  *      next plan shows the drop again and a rerun converges.
  */
-import { canonicalJson, sha256 } from "../canonical.ts";
+import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";

@@ -4,7 +4,7 @@
  * the drift report and the open issues, so it is tested here and the workflow only carries out the
  * printed action with the GitHub API.
  */
-import { sha256 } from "../canonical.ts";
+import { sha256 } from "../base/canonical.ts";
 import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
 import type { Plan } from "../plan/types.ts";
 import { COMMENT_BUDGET } from "./comment.ts";

@@ -10,7 +10,8 @@ import { mkdtemp, rm, stat, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT, resolveStackFile } from "../config/load.ts";
+import { resolveStackFile } from "../config/load.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 const run = promisify(execFile);
 const STACK_EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];

@@ -9,7 +9,7 @@
  * what would be changed (kind, id, action, before, after, destructive) refuses exactly when the
  * apply would do something nobody reviewed.
  */
-import { canonicalJson } from "../canonical.ts";
+import { canonicalJson } from "../base/canonical.ts";
 import type { Change, Plan } from "../plan/types.ts";
 
 export interface Comparison {

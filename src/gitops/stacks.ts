@@ -4,9 +4,10 @@
  * drift without anyone editing a workflow.
  */
 import path from "node:path";
-import { listStackFiles, loadStack, STACKS_DIR } from "../config/load.ts";
+import { listStackFiles, loadStack } from "../config/load.ts";
 import { secretRefsOf } from "../output/redact.ts";
 import type { StackOutcome } from "./comment.ts";
+import { STACKS_DIR } from "../base/paths.ts";
 
 export interface StackEntry {
   /** What `--stack` takes: the file name under stacks/ without its extension. */

@@ -8,11 +8,11 @@ import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO_ROOT } from "../config/load.ts";
 import { renderInventory } from "../inventory/render.ts";
 import type { Environment } from "../model/environment.ts";
 import type { HostsConnection } from "./connection.ts";
 import { hostVars, secretVars } from "./vars.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 export const ANSIBLE_DIR = path.join(REPO_ROOT, "tasks", "ansible");
 

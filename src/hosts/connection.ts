@@ -10,9 +10,9 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "../config/load.ts";
 import type { Environment } from "../model/environment.ts";
 import { isManaged } from "../inventory/render.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 export const SANDBOX_HOSTS_DIR = path.join(REPO_ROOT, ".sandbox", "hosts");
 

@@ -6,7 +6,7 @@ import { execFile } from "node:child_process";
 import net from "node:net";
 import { promisify } from "node:util";
 import type { Environment } from "../model/environment.ts";
-import { canonicalJson, sha256 } from "../canonical.ts";
+import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Change, PlanSource } from "../plan/types.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";

@@ -3,7 +3,7 @@
  * into one Plan, and applies a plan source by source under each source's own lock, leaving an
  * audit record whether it worked or not.
  */
-import { canonicalJson, sha256 } from "../canonical.ts";
+import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { compareWithSaved } from "../gitops/reviewed.ts";
 import {

@@ -4,7 +4,7 @@
  * table-tested; all clock times are local to `maintenance.timezone`.
  */
 import type { Environment, Maintenance } from "../model/environment.ts";
-import { localDate, type LocalDate } from "../time.ts";
+import { localDate, type LocalDate } from "../base/time.ts";
 
 const DAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 

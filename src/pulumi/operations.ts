@@ -13,7 +13,7 @@
  * ebill_ops.apply_audit (actor, commit, the change, the result).
  */
 
-import { canonicalJson, sha256 } from "../canonical.ts";
+import { canonicalJson, sha256 } from "../base/canonical.ts";
 import { loadValidStack } from "../config/load.ts";
 import { writeAudit } from "../db/audit.ts";
 import { connect } from "../db/connect.ts";
@@ -27,7 +27,7 @@ import type { DatabaseKind, Environment } from "../model/environment.ts";
 import { actor, gitRevision, rehearsing } from "../plan/context.ts";
 import type { AuditHook, AuditRecord, Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
-import { now } from "../time.ts";
+import { now } from "../base/time.ts";
 import type { ObjectInputs } from "./objects.ts";
 
 /** The reason for a change outside the windows (the runner's --emergency); audited. */

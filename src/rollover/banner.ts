@@ -13,7 +13,7 @@
  */
 import type { Environment } from "../model/environment.ts";
 import { missingForYear } from "../config/rules/year-readiness.ts";
-import { isoDay, localDate, now } from "../time.ts";
+import { isoDay, localDate, now } from "../base/time.ts";
 import type { Paint } from "../output/format.ts";
 
 /** From this day of December next year's declaration is asked for, and from the second it is urgent. */

@@ -16,7 +16,7 @@
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import * as prettier from "prettier";
-import { canonicalJson } from "../canonical.ts";
+import { canonicalJson } from "../base/canonical.ts";
 import { withClient } from "../db/connect.ts";
 import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
 import type { Environment } from "../model/environment.ts";

@@ -22,11 +22,11 @@ import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
-import { REPO_ROOT } from "../config/load.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { hostsStateFile, readNamespaceHosts } from "../hosts/connection.ts";
 import type { Environment } from "../model/environment.ts";
 import { signedCall, SUCCESS, verifyAnswer } from "../protocol/envelope.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 // ---------------------------------------------------------------------------------------------
 // What a probe asks and what it found

@@ -7,12 +7,12 @@ import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { loadValidStack, REPO_ROOT, resolveStackFile } from "../config/load.ts";
+import { loadValidStack, resolveStackFile } from "../config/load.ts";
 import { withClient } from "../db/connect.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
-import { localDate, now } from "../time.ts";
+import { localDate, now } from "../base/time.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
 import { codeForYear, daysElapsed, deriveYear, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
@@ -35,6 +35,7 @@ import {
   writeTsStack,
   type WriteResult,
 } from "./write-year.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 /**
  * Rollover reports readiness item by item itself. The validation rules no longer read the date

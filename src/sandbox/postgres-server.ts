@@ -22,7 +22,7 @@ import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from "node
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { closedParent } from "./root.ts";
+import { closedParent } from "../base/paths.ts";
 
 const run = promisify(execFile);
 

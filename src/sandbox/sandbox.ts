@@ -27,7 +27,7 @@ import { sandboxPort } from "../db/connect.ts";
 import { quoteIdent, quoteLiteral, T, qualified } from "../db/reference-schema.ts";
 import { createReferenceSchemaAndSeed } from "../db/seed.ts";
 import type { Environment } from "../model/environment.ts";
-import { sandboxRoot } from "./root.ts";
+import { sandboxRoot } from "../base/paths.ts";
 import {
   initCluster,
   isInitialised,

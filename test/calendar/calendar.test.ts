@@ -13,8 +13,9 @@ import net from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CALENDAR_FIXTURE_STACK, REPO_ROOT } from "../harness/fixture-stacks.ts";
+import { CALENDAR_FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import { cli, tempRepo, type TempRepo } from "../rollover/helpers.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 const run = promisify(execFile);
 

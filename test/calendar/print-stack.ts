@@ -1,6 +1,6 @@
 // Prints a stack's fiscal year and declared years as JSON (see print-generated.ts for why a child).
 import { loadStack } from "../../src/config/load.ts";
-import { now } from "../../src/time.ts";
+import { now } from "../../src/base/time.ts";
 
 const result = await loadStack(process.argv[2]!, { today: now() });
 if (!result.ok) {

@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluateTsStack } from "../../src/config/evaluate-ts.ts";
-import { loadStack, REPO_ROOT } from "../../src/config/load.ts";
+import { loadStack } from "../../src/config/load.ts";
 import { sandboxInput } from "./fixtures.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 const MODEL = path.join(REPO_ROOT, "src/model/environment.ts");
 const asRoot = process.getuid?.() === 0;
@@ -259,7 +260,7 @@ describe("a stack reads only its own files", () => {
     );
     const result = await evaluate(
       "project/hidden.ts",
-      `import secrets from "./.sandbox/secrets.json";\nexport default { secrets };\n`,
+      `import secrets from ".sandbox/secrets.json";\nexport default { secrets };\n`,
     );
     expect(result).toEqual({ ok: false, message: expect.stringMatching(/inside the hidden '\.sandbox'/) });
   });

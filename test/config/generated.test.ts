@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { inventoryFiles, renderGeneratedFiles } from "../../src/generated.ts";
 import { parsed, productionInput } from "./fixtures.ts";
-import { REPO_ROOT } from "../../src/config/load.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 // Why: the schema and the inventories are committed so reviewers and Ansible see them without
 // running the tool; a stale copy would silently disagree with the source.

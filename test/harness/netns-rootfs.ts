@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 export const ROOTFS_SUITE = "bookworm";
 /**

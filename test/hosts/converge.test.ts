@@ -10,7 +10,6 @@ import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../src/config/load.ts";
 import { DATABASE_KINDS } from "../../src/model/environment.ts";
 import { hostsSource, runSite } from "../../src/hosts/source.ts";
 import { sshRun } from "../harness/netns.ts";
@@ -23,6 +22,7 @@ import {
   type TestHostsContext,
   writeStackFile,
 } from "./fixture.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 const exec = promisify(execFile);
 const CONFIG = "/opt/ebill/conf/application.properties";

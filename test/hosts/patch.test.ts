@@ -10,7 +10,6 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../src/config/load.ts";
 import { patchRollout, type PatchReport } from "../../src/hosts/patch.ts";
 import { runSite } from "../../src/hosts/source.ts";
 import { buildPackage, writeRepoIndex } from "../harness/apt-repo.ts";
@@ -24,6 +23,7 @@ import {
   type TestHostsContext,
   writeStackFile,
 } from "./fixture.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 const exec = promisify(execFile);
 const PACKAGE = "ebill-demo-tools";

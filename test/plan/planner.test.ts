@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadValidStack } from "../../src/config/load.ts";
-import { canonicalJson, sha256 } from "../../src/canonical.ts";
+import { canonicalJson, sha256 } from "../../src/base/canonical.ts";
 import { type AuditRecord, applyPlan, combineHashes, makePlan, planHash } from "../../src/plan/planner.ts";
 import type { Change, PlanSource } from "../../src/plan/types.ts";
 import type { Environment } from "../../src/model/environment.ts";

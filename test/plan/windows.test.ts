@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { applyGate, matchingFreeze, matchingWindow } from "../../src/plan/windows.ts";
-import { localDate } from "../../src/time.ts";
+import { localDate } from "../../src/base/time.ts";
 import type { Maintenance } from "../../src/model/environment.ts";
 
 const TZ = "Asia/Shanghai";

@@ -9,9 +9,10 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { loadValidStack, REPO_ROOT } from "../../src/config/load.ts";
+import { loadValidStack } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 interface Registered {
   type: string;

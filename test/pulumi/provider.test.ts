@@ -11,12 +11,12 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { REPO_ROOT } from "../../src/config/load.ts";
 import type { ObjectInputs } from "../../src/pulumi/objects.ts";
 import { CODE_LOCATION, databaseObjectProvider } from "../../src/pulumi/provider.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import { productionInput } from "../config/fixtures.ts";
+import { REPO_ROOT } from "../../src/base/paths.ts";
 
 let db: SandboxDatabase;
 let sql: pg.Client;

@@ -1,5 +1,5 @@
 /** Providers of roles (with their permissions) and operators (with their roles and invoicing points). */
-import { sortedUnique } from "../../canonical.ts";
+import { sortedUnique } from "../../base/canonical.ts";
 import { T, qualified } from "../reference-schema.ts";
 import { writeRows } from "./rows.ts";
 import type { Provider } from "./types.ts";

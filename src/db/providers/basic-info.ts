@@ -6,7 +6,7 @@
  */
 import type { Environment } from "../../model/environment.ts";
 import type { Fields } from "../../plan/types.ts";
-import { sortedUnique } from "../../canonical.ts";
+import { sortedUnique } from "../../base/canonical.ts";
 import { T, qualified } from "../reference-schema.ts";
 import { type RowTable, writeRows } from "./rows.ts";
 import type { Context, Db, Declared, LiveObject, Provider } from "./types.ts";

@@ -1,8 +1,15 @@
+/**
+ * Where things are: the repository (the tool, its stacks, its Ansible roles) and the sandbox's
+ * folder. Every layer may ask, so this knows nothing but the file system.
+ */
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { REPO_ROOT } from "../config/load.ts";
+
+/** The checkout holding the tool: src/, stacks/, tasks/, inventory/. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, "../..");
+export const STACKS_DIR = path.join(REPO_ROOT, "stacks");
 
 /** The first parent of `file` that other users cannot search, or null when every one can be. */
 export function closedParent(file: string): string | null {
