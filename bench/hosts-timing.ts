@@ -21,7 +21,7 @@ import { hostsConnection } from "../src/hosts/connection.ts";
 import { parseAnsibleJson } from "../src/hosts/results.ts";
 import { hostsSource, runSite } from "../src/hosts/source.ts";
 import { playbookCommand } from "../src/hosts/ansible.ts";
-import { sshOptions } from "../test/harness/netns.ts";
+import { sshOptions } from "../src/sandbox/netns.ts";
 import { sandboxEnv, startTestHosts } from "../test/hosts/fixture.ts";
 
 const ratioOnly = process.argv.includes("--ratio");

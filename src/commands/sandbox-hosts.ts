@@ -3,8 +3,8 @@ import type { Command } from "commander";
 import { loadValidStack } from "../config/load.ts";
 import { SANDBOX_HOSTS_DIR } from "../hosts/connection.ts";
 import { managedHosts } from "../hosts/source.ts";
-import { cannotMakeHosts, hostsDown, hostsUp, readState } from "../../test/harness/netns.ts";
-import { testHostFamily } from "../../test/harness/netns-redhat.ts";
+import { cannotMakeHosts, hostsDown, hostsUp, readState } from "../sandbox/netns.ts";
+import { testHostFamily } from "../sandbox/netns-redhat.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   const command = program

@@ -16,7 +16,7 @@ import { REPO_ROOT } from "../base/paths.ts";
 
 export const SANDBOX_HOSTS_DIR = path.join(REPO_ROOT, ".sandbox", "hosts");
 
-/** The part of the test-host harness state (test/harness/netns.ts) that connecting needs. */
+/** The part of the test-host harness state (src/sandbox/netns.ts) that connecting needs. */
 export interface NamespaceHosts {
   controllerNamespace: string;
   knownHostsFile: string;

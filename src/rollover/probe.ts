@@ -153,7 +153,7 @@ export type ProbeRoute =
   | { via: "namespace"; netns: string }
   | { via: "refused"; reason: string };
 
-/** The test hosts' range (test/harness/netns.ts): addresses that exist only in our namespaces. */
+/** The test hosts' range (src/sandbox/netns.ts): addresses that exist only in our namespaces. */
 const TEST_HOST_RANGE = /^10\.231\.\d{1,3}\.\d{1,3}$/;
 
 /** What a stack's probes may reach: read from its kind and its namespace hosts' state. */

@@ -11,7 +11,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const TEST_DIR = path.join(ROOT, "test");
 
 /** Modules that start a database server or namespace hosts. */
-const NEEDS_SERVERS = ["test/harness/postgres.ts", "test/harness/netns.ts", "test/harness/netns-rootfs.ts"];
+const NEEDS_SERVERS = ["test/harness/postgres.ts", "src/sandbox/netns.ts", "src/sandbox/netns-rootfs.ts"];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -28,17 +28,17 @@ function relativeImports(file: string): string[] {
     ...text.matchAll(/^\s*import\s*["'](\.{1,2}\/[^"']+)["']/gm),
     ...text.matchAll(/\bimport\(\s*["'](\.{1,2}\/[^"']+)["']\s*\)/g),
   ].map((m) => m[1]!);
-  return specs
-    .map((s) => path.resolve(path.dirname(file), s))
-    .filter((f) => f.startsWith(TEST_DIR) && existsSync(f));
+  return specs.map((s) => path.resolve(path.dirname(file), s)).filter((f) => existsSync(f));
 }
 
+/** A test reaches a server module directly, or through the test helpers it imports. */
 function needsServers(file: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return false;
   seen.add(file);
-  const rel = path.relative(ROOT, file);
-  if (NEEDS_SERVERS.includes(rel)) return true;
-  return relativeImports(file).some((f) => needsServers(f, seen));
+  return relativeImports(file).some(
+    (f) =>
+      NEEDS_SERVERS.includes(path.relative(ROOT, f)) || (f.startsWith(TEST_DIR) && needsServers(f, seen)),
+  );
 }
 
 /** Relative paths of the test files test:calendar runs. */

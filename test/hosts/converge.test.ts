@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../../src/model/environment.ts";
 import { hostsSource, runSite } from "../../src/hosts/source.ts";
-import { sshRun } from "../harness/netns.ts";
+import { sshRun } from "../../src/sandbox/netns.ts";
 import {
   SKIP_REASON,
   sandboxEnv,

@@ -11,8 +11,14 @@ import { loadStack } from "../../src/config/load.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { isManaged } from "../../src/inventory/render.ts";
-import { cannotMakeHosts, hostsDown, hostsUp, type HostsState, sweepStaleHosts } from "../harness/netns.ts";
-import { testHostFamily } from "../harness/netns-redhat.ts";
+import {
+  cannotMakeHosts,
+  hostsDown,
+  hostsUp,
+  type HostsState,
+  sweepStaleHosts,
+} from "../../src/sandbox/netns.ts";
+import { testHostFamily } from "../../src/sandbox/netns-redhat.ts";
 
 export const TEST_SECRETS = {
   FISCAL_APP_KEY: "test-fiscal-key-7f3a91c2",

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patchRollout, type PatchReport } from "../../src/hosts/patch.ts";
 import { runSite } from "../../src/hosts/source.ts";
 import { buildPackage, writeRepoIndex } from "../harness/apt-repo.ts";
-import { sshRun } from "../harness/netns.ts";
+import { sshRun } from "../../src/sandbox/netns.ts";
 import { buildRpm, writeSecurityRepo } from "../harness/rpm-repo.ts";
 import {
   SKIP_REASON,

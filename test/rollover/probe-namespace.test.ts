@@ -8,7 +8,13 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { networkScope, probe, STATUS_CALL } from "../../src/rollover/probe.ts";
-import { cannotMakeHosts, hostsDown, hostsUp, sweepStaleHosts, type HostsState } from "../harness/netns.ts";
+import {
+  cannotMakeHosts,
+  hostsDown,
+  hostsUp,
+  sweepStaleHosts,
+  type HostsState,
+} from "../../src/sandbox/netns.ts";
 import { REPO } from "./helpers.ts";
 
 const SKIP = cannotMakeHosts();

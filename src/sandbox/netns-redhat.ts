@@ -13,7 +13,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { osFamily, type OsId } from "../../src/model/operating-systems.ts";
+import { osFamily, type OsId } from "../model/operating-systems.ts";
 
 export type TestHostFamily = "Debian" | "RedHat";
 

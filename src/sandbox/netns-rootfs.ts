@@ -12,7 +12,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
-import { REPO_ROOT } from "../../src/base/paths.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 export const ROOTFS_SUITE = "bookworm";
 /**
@@ -160,7 +160,7 @@ function processAlive(pid: number): boolean {
   }
 }
 
-// `npx tsx test/harness/netns-rootfs.ts` builds the cache ahead of the tests (CI does this first).
+// `npx tsx src/sandbox/netns-rootfs.ts` builds the cache ahead of the tests (CI does this first).
 if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(ensureRootfs((line) => console.log(line)));
 }
