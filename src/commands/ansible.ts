@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { openStack, scrubbed } from "../plan/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "../hosts/ansible.ts";
 import { hostsConnection } from "../hosts/connection.ts";
 

@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import { driftReport, renderDriftMarkdown, renderDriftText } from "../output/drift.ts";
-import { openStack, scrubbed } from "../plan/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { makePlan } from "../plan/planner.ts";
-import { SOURCES } from "../plan/sources.ts";
+import { SOURCES } from "../app/sources.ts";
 import { renderYearBannerMarkdown, renderYearBannerText, yearBanner } from "../rollover/banner.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {

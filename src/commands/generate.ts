@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { writeGeneratedFiles } from "../generated.ts";
+import { writeGeneratedFiles } from "../app/generated.ts";
 
 export function register(program: Command): void {
   program

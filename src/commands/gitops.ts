@@ -6,7 +6,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
-import { readSavedPlan } from "../plan/context.ts";
+import { readSavedPlan } from "../app/context.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../gitops/reviewed.ts";

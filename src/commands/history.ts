@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { openStack, scrubbed } from "../plan/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { count } from "../plan/planner.ts";
-import { AUDIT } from "../plan/sources.ts";
+import { AUDIT } from "../app/sources.ts";
 import { localDate } from "../base/time.ts";
 
 /** `2026-11-26 15:04` in the hospital's time zone: what the people there read on their clocks. */

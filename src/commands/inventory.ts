@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadValidStack } from "../config/load.ts";
-import { inventoryFiles, writeFiles } from "../generated.ts";
+import { inventoryFiles, writeFiles } from "../app/generated.ts";
 import { now } from "../base/time.ts";
 
 export function register(program: Command): void {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { openStack, scrubbed } from "../plan/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { patchRollout, renderPatchReport } from "../hosts/patch.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {

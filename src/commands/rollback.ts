@@ -11,9 +11,9 @@
 import type { Command } from "commander";
 import { materialiseStack } from "../gitops/materialise.ts";
 import { renderPlanText } from "../output/text.ts";
-import { applyShownPlan, confirm, openStack, scrubbed } from "../plan/context.ts";
+import { applyShownPlan, confirm, openStack, scrubbed } from "../app/context.ts";
 import { count, makePlan } from "../plan/planner.ts";
-import { SOURCES } from "../plan/sources.ts";
+import { SOURCES } from "../app/sources.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";
 

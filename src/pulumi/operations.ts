@@ -24,7 +24,7 @@ import type { LiveObject, Usage } from "../db/providers/types.ts";
 import { readSnapshot, applyDatabase } from "../db/source.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import type { DatabaseKind, Environment } from "../model/environment.ts";
-import { actor, gitRevision, rehearsing } from "../plan/context.ts";
+import { actor, gitRevision, rehearsing } from "../app/context.ts";
 import type { AuditHook, AuditRecord, Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";

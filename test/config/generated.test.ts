@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { inventoryFiles, renderGeneratedFiles } from "../../src/generated.ts";
+import { inventoryFiles, renderGeneratedFiles } from "../../src/app/generated.ts";
 import { parsed, productionInput } from "./fixtures.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
 

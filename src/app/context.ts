@@ -17,8 +17,8 @@ import type { Environment } from "../model/environment.ts";
 import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
 import { redactDeep, redactText, secretValues } from "../output/redact.ts";
 import { now } from "../base/time.ts";
-import { type Plan, PLAN_VERSION, type Revision } from "./types.ts";
-import { type AuditRecord, applyPlan } from "./planner.ts";
+import { type Plan, PLAN_VERSION, type Revision } from "../plan/types.ts";
+import { type AuditRecord, applyPlan } from "../plan/planner.ts";
 import { AUDIT, SOURCES } from "./sources.ts";
 
 export interface StackContext {

@@ -5,10 +5,10 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { Environment } from "./model/environment.ts";
-import { listStackFiles, loadStack } from "./config/load.ts";
-import { renderInventory } from "./inventory/render.ts";
-import { REPO_ROOT } from "./base/paths.ts";
+import { Environment } from "../model/environment.ts";
+import { listStackFiles, loadStack } from "../config/load.ts";
+import { renderInventory } from "../inventory/render.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 
 export function renderSchema(): string {
   const schema = z.toJSONSchema(Environment, { io: "input", target: "draft-2020-12" });

@@ -5,7 +5,7 @@
 import { listAudit, writeAudit } from "../db/audit.ts";
 import { databaseSource } from "../db/source.ts";
 import { hostsSource } from "../hosts/source.ts";
-import type { PlanSource } from "./types.ts";
+import type { PlanSource } from "../plan/types.ts";
 
 export const SOURCES: PlanSource[] = [databaseSource, hostsSource];
 
