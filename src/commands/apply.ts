@@ -1,10 +1,14 @@
 import type { Command } from "commander";
 import { renderPlanText } from "../output/text.ts";
-import { applyShownPlan, confirm, gitRevision, openStack, readSavedPlan, scrubbed } from "../app/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { count, makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../app/sources.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";
+import { gitRevision } from "../app/git.ts";
+import { confirm } from "../app/prompt.ts";
+import { readSavedPlan } from "../app/saved-plan.ts";
+import { applyShownPlan } from "../app/apply.ts";
 
 interface ApplyFlags {
   stack: string;

@@ -6,7 +6,6 @@ import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
-import { readSavedPlan } from "../app/context.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../gitops/reviewed.ts";
@@ -16,6 +15,7 @@ import { listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../base/time.ts";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { sortBanners, yearBanner, type YearBanner } from "../rollover/banner.ts";
+import { readSavedPlan } from "../app/saved-plan.ts";
 
 /**
  * The year-end banners of the stacks, read offline from the declarations (no live system). A stack

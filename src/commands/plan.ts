@@ -2,9 +2,10 @@ import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { renderPlanMarkdown } from "../output/markdown.ts";
 import { renderPlanText } from "../output/text.ts";
-import { gitRevision, openStack, scrubbed } from "../app/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../app/sources.ts";
+import { gitRevision } from "../app/git.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program

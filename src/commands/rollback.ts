@@ -11,11 +11,13 @@
 import type { Command } from "commander";
 import { materialiseStack } from "../gitops/materialise.ts";
 import { renderPlanText } from "../output/text.ts";
-import { applyShownPlan, confirm, openStack, scrubbed } from "../app/context.ts";
+import { openStack, scrubbed } from "../app/context.ts";
 import { count, makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../app/sources.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";
+import { confirm } from "../app/prompt.ts";
+import { applyShownPlan } from "../app/apply.ts";
 
 interface RollbackFlags {
   stack: string;

@@ -14,6 +14,7 @@
  * other's as drift).
  */
 import os from "node:os";
+import { actor } from "../base/actor.ts";
 import { OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 import type { Db } from "./providers/types.ts";
 
@@ -28,11 +29,6 @@ export interface LockHolder {
   host: string;
   pid: number;
   since: Date;
-}
-
-/** Who is applying: $EBILL_OPS_ACTOR, else $GITHUB_ACTOR (CI), else the OS user. */
-export function currentActor(): string {
-  return process.env.EBILL_OPS_ACTOR || process.env.GITHUB_ACTOR || os.userInfo().username;
 }
 
 export class LockBusyError extends Error {}
@@ -63,7 +59,7 @@ export async function acquireDatabaseLock(db: Db, stack: string): Promise<void> 
      VALUES ($1, $2, $3, $4, now(), pg_backend_pid())
      ON CONFLICT (stack) DO UPDATE SET actor = EXCLUDED.actor, host = EXCLUDED.host, pid = EXCLUDED.pid,
                                        since = EXCLUDED.since, backend_pid = EXCLUDED.backend_pid`,
-    [stack, currentActor(), os.hostname(), process.pid],
+    [stack, actor(), os.hostname(), process.pid],
   );
 }
 
@@ -132,7 +128,7 @@ export async function refuseOtherOwner(db: Db, stack: string): Promise<void> {
 export async function claimOwnership(db: Db, stack: string): Promise<void> {
   await db.query(
     `INSERT INTO ${qualified(OPS_SCHEMA, OPS.owner)} (stack, actor) VALUES ($1, $2) ON CONFLICT (one) DO NOTHING`,
-    [stack, currentActor()],
+    [stack, actor()],
   );
   await refuseOtherOwner(db, stack);
 }

@@ -26,6 +26,7 @@
  *      row is completed. Killed before that, the row says "started" with what was pending, the
  *      next plan shows the drop again and a rerun converges.
  */
+import { actor } from "../base/actor.ts";
 import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
@@ -36,13 +37,7 @@ import { connect, DatabaseNotAnswering } from "./connect.ts";
 import { annotate, planChanges, SOURCE_NAME } from "./diff.ts";
 import { enforceInvariants, readWriteFacts } from "./invariants.ts";
 import { hashLiveState, readLiveState, schemaExists, type LiveState } from "./live.ts";
-import {
-  acquireDatabaseLock,
-  claimOwnership,
-  currentActor,
-  refuseOtherOwner,
-  releaseDatabaseLock,
-} from "./lock.ts";
+import { acquireDatabaseLock, claimOwnership, refuseOtherOwner, releaseDatabaseLock } from "./lock.ts";
 import { providerOf } from "./providers/index.ts";
 import { createTablespaces, dropTablespaces } from "./providers/storage.ts";
 import type { Db } from "./providers/types.ts";
@@ -167,7 +162,7 @@ function ownRecord(env: Environment, changes: Change[]): AuditHook {
     record: {
       stack: env.name,
       commit: null,
-      actor: currentActor(),
+      actor: actor(),
       at: new Date().toISOString(),
       planHash: sha256(canonicalJson(changes)),
       changes,

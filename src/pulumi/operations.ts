@@ -24,11 +24,13 @@ import type { LiveObject, Usage } from "../db/providers/types.ts";
 import { readSnapshot, applyDatabase } from "../db/source.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import type { DatabaseKind, Environment } from "../model/environment.ts";
-import { actor, gitRevision, rehearsing } from "../app/context.ts";
 import type { AuditHook, AuditRecord, Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";
 import type { ObjectInputs } from "./objects.ts";
+import { gitRevision } from "../app/git.ts";
+import { rehearsing } from "../app/apply.ts";
+import { actor } from "../base/actor.ts";
 
 /** The reason for a change outside the windows (the runner's --emergency); audited. */
 export const EMERGENCY_VARIABLE = "EBILL_OPS_EMERGENCY";

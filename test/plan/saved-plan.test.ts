@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readSavedPlan } from "../../src/app/context.ts";
+import { readSavedPlan } from "../../src/app/saved-plan.ts";
 
 let dir: string;
 beforeAll(async () => {
