@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
-import { compareWithReviewed } from "../gitops/reviewed.ts";
+import { compareWithReviewed } from "../plan/compare.ts";
 import { destinationChanges } from "../gitops/destinations.ts";
 import { loadDeclaration, loadValidStack } from "../config/load.ts";
 import { listStacks, selectReviewed } from "../gitops/stacks.ts";

@@ -5,7 +5,7 @@
  */
 import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
-import { compareWithSaved } from "../gitops/reviewed.ts";
+import { compareWithSaved } from "./compare.ts";
 import {
   type AuditHook,
   type AuditRecord,

@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkEnvironment } from "../../src/gitops/environment-guard.ts";
-import { compareWithReviewed } from "../../src/gitops/reviewed.ts";
+import { compareWithReviewed } from "../../src/plan/compare.ts";
 import type { Plan } from "../../src/plan/types.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures");

@@ -10,7 +10,7 @@
  * apply would do something nobody reviewed.
  */
 import { canonicalJson } from "../base/canonical.ts";
-import type { Change, Plan } from "../plan/types.ts";
+import type { Change, Plan } from "./types.ts";
 
 export interface Comparison {
   same: boolean;
