@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import type { Change, Plan } from "../plan/types.ts";
+import { type Change, parsePlan, type Plan } from "../plan/types.ts";
 import { changeLine, inline, renderPlanWithin } from "./render.ts";
 import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
 
@@ -59,7 +59,7 @@ export async function readPlanDir(dir: string, expected: readonly string[] = [])
       outcomes.push({ stack, status: "withheld", reason });
     } else if (names.includes(`${stack}.json`) && exitCode !== 1) {
       const file = path.join(dir, `${stack}.json`);
-      const plan = parsePlan(await readFile(file, "utf8"), file);
+      const plan = readPlan(await readFile(file, "utf8"), file);
       outcomes.push({ stack, status: "planned", plan });
     } else if (exitCode !== undefined) {
       outcomes.push({ stack, status: "failed", exitCode });
@@ -70,18 +70,15 @@ export async function readPlanDir(dir: string, expected: readonly string[] = [])
   return outcomes;
 }
 
-export function parsePlan(text: string, file: string): Plan {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${file}: not JSON (${(error as Error).message}); expected the output of 'plan --out'`);
-  }
-  const plan = value as Partial<Plan>;
-  if (typeof plan !== "object" || plan === null || !Array.isArray(plan.changes) || !plan.stack) {
-    throw new Error(`${file}: not a plan (needs 'stack' and 'changes'); expected the output of 'plan --out'`);
-  }
-  return plan as Plan;
+/** A plan job's saved plan; the same schema as `apply --plan` reads. */
+function readPlan(text: string, file: string): Plan {
+  const parsed = parsePlan(text);
+  if (parsed.ok) return parsed.plan;
+  throw new Error(
+    parsed.json
+      ? `${file}: not a plan (${parsed.problem}); expected the output of 'plan --out'`
+      : `${file}: not JSON (${parsed.problem}); expected the output of 'plan --out'`,
+  );
 }
 
 interface Destructive {
@@ -170,7 +167,7 @@ function hasDestructive(plan: Plan): boolean {
 }
 
 function countText(plan: Plan): string {
-  const s = plan.summary ?? { create: 0, update: 0, delete: 0, replace: 0 };
+  const s = plan.summary;
   const n = plan.changes.length;
   const destructive = plan.changes.filter((c) => c.destructive).length;
   return (
@@ -208,7 +205,7 @@ function summaryTable(outcomes: readonly StackOutcome[]): string {
     if (o.status === "missing") return `| \`${o.stack}\` | ❌ no plan recorded | | | | | |`;
     if (o.status === "withheld")
       return `| \`${o.stack}\` | 🔒 not planned: new secret destinations | | | | | |`;
-    const s = o.plan.summary ?? { create: 0, update: 0, delete: 0, replace: 0 };
+    const s = o.plan.summary;
     const d = o.plan.changes.filter((c) => c.destructive).length;
     const result = o.plan.changes.length === 0 ? "no changes" : `${o.plan.changes.length} changes`;
     return `| \`${o.stack}\` | ${result} | ${s.create} | ${s.update} | ${s.delete} | ${s.replace} | ${d ? `⚠️ ${d}` : "0"} |`;

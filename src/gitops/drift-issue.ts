@@ -6,7 +6,7 @@
  */
 import { sha256 } from "../base/canonical.ts";
 import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
-import type { Plan } from "../plan/types.ts";
+import { Plan } from "../plan/types.ts";
 import { COMMENT_BUDGET } from "./comment.ts";
 import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
 
@@ -52,11 +52,11 @@ export function marker(stack: string, fingerprint: string): string {
 
 /** `drift --json` writes a DriftReport; a saved plan of an unchanged stack is accepted too. */
 export function toDriftReport(value: unknown, file: string): DriftReport {
-  const v = value as Partial<DriftReport & Plan> | null;
-  if (v && typeof v === "object" && typeof v.stack === "string") {
-    if (Array.isArray(v.differences)) return v as DriftReport;
-    if (Array.isArray(v.changes)) return driftReport(v as Plan);
-  }
+  const v = value as Partial<DriftReport> | null;
+  if (v && typeof v === "object" && typeof v.stack === "string" && Array.isArray(v.differences))
+    return v as DriftReport;
+  const plan = Plan.safeParse(value);
+  if (plan.success) return driftReport(plan.data);
   throw new Error(
     `${file}: not a drift report (needs 'stack' and 'differences'); expected the output of 'drift --json'`,
   );

@@ -7,7 +7,7 @@ import net from "node:net";
 import { promisify } from "node:util";
 import type { Environment } from "../model/environment.ts";
 import { canonicalJson, sha256 } from "../base/canonical.ts";
-import type { Change, PlanSource } from "../plan/types.ts";
+import type { Change, PlanSource, Skipped } from "../plan/types.ts";
 import { redactDeep, secretValues } from "../output/redact.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
@@ -28,7 +28,7 @@ export function managedHosts(env: Environment) {
  * PCs), one entry each in the shape of `Plan.skipped`, so a reviewer sees they were left out on
  * purpose. Later inspections reach them only by what they can probe from outside.
  */
-export function unmanagedHosts(env: Environment): { source: string; reason: string }[] {
+export function unmanagedHosts(env: Environment): Skipped[] {
   return env.hosts
     .filter((h) => !osManaged(h.os))
     .map((h) => ({

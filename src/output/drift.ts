@@ -2,7 +2,7 @@
  * Drift: the plan of an unchanged stack, worded as what differs between the declaration and the
  * live system (a hand edit in the database, a file changed on a server).
  */
-import type { Plan } from "../plan/types.ts";
+import type { Plan, Skipped } from "../plan/types.ts";
 import { changedFields, formatValue, kindLabel, objectName, type Paint, PLAIN, thousands } from "./format.ts";
 import { MARKDOWN_BUDGET } from "./markdown.ts";
 
@@ -25,7 +25,7 @@ export interface DriftReport {
   drifted: boolean;
   liveHash: string;
   differences: Difference[];
-  skipped?: { source: string; reason: string }[];
+  skipped?: Skipped[];
 }
 
 export function driftReport(plan: Plan): DriftReport {

@@ -13,6 +13,7 @@ import {
   type Plan,
   type PlanSource,
   type Revision,
+  type Skipped,
   PLAN_VERSION,
   summarize,
 } from "./types.ts";
@@ -44,7 +45,7 @@ export async function makePlan(
 ): Promise<Plan> {
   const changes: Change[] = [];
   const sourceHashes: Record<string, string> = {};
-  const skipped: { source: string; reason: string }[] = [];
+  const skipped: Skipped[] = [];
   for (const source of sources) {
     const availability = await source.available(env);
     if (!availability.ok) {

@@ -1,66 +1,101 @@
 /**
- * The plan: the JSON contract of `plan --json` (DESIGN.md), shared by the database providers, the
- * host (Ansible) source, the output renderers and the pipelines.
+ * The plan: the JSON contract of `plan --json` (docs/architecture.md), shared by the database
+ * providers, the host (Ansible) source, the output renderers, saved plans and the pipelines. One
+ * zod schema per part; the TypeScript types are inferred from them, so a plan read from a file is
+ * checked against exactly the type the planner produces.
  */
+import { z } from "zod";
+import { formatPath } from "../config/issues.ts";
 import type { Environment } from "../model/environment.ts";
 
 export const PLAN_VERSION = 1;
 
-export type Action = "create" | "update" | "delete" | "replace";
+export const ACTIONS = ["create", "update", "delete", "replace"] as const;
+export const Action = z.enum(ACTIONS);
+export type Action = z.infer<typeof Action>;
 
-export type Fields = Record<string, unknown>;
+/** An object's fields as the plan shows them (a row's columns by field name, a file's content). */
+export const Fields = z.record(z.string(), z.unknown());
+export type Fields = z.infer<typeof Fields>;
 
-export interface Change {
+export const Change = z.object({
   /** What kind of thing: a database kind (`invoicingPoints`) or a host part (`host.appConfig`). */
-  kind: string;
+  kind: z.string(),
   /** Its identity within the kind, e.g. `001` or `app1/app-config`. */
-  id: string;
-  action: Action;
+  id: z.string(),
+  action: Action,
   /** Loses data or stops something in use; refused without --allow-destroy. */
-  destructive: boolean;
-  before: Fields | null;
-  after: Fields | null;
+  destructive: z.boolean(),
+  before: Fields.nullable(),
+  after: Fields.nullable(),
   /** Why the change looks the way it does, e.g. "disabled instead of deleted: 1,204 bills reference it". */
-  note?: string;
+  note: z.string().optional(),
   /** The PlanSource that produced it (set by the planner), so a saved plan is applied source by source. */
-  source?: string;
+  source: z.string().optional(),
   /**
    * How many issued bills use the object this change disables or removes (shown to the reviewer).
    * A count that moves with every bill issued: never compared when a saved plan is checked.
    */
-  bills?: number;
-}
+  bills: z.number().optional(),
+});
+export type Change = z.infer<typeof Change>;
 
-export interface PlanSummary {
-  create: number;
-  update: number;
-  delete: number;
-  replace: number;
-}
-
-export interface Plan {
-  version: typeof PLAN_VERSION;
-  stack: string;
-  /** sha256 of the live state read for this plan; apply of a saved plan refuses when it moved. */
-  liveHash: string;
-  /** liveHash of each source (database, hosts), so each can check its own part under its own lock. */
-  sourceHashes: Record<string, string>;
-  changes: Change[];
-  summary: PlanSummary;
-  /** Sources not planned (and why), so a reviewer sees what the plan does not cover. */
-  skipped?: { source: string; reason: string }[];
-  /** The declaration the plan was made from: its commit, and whether the working tree had changes. */
-  revision?: Revision;
-}
+export const PlanSummary = z.object({
+  create: z.number(),
+  update: z.number(),
+  delete: z.number(),
+  replace: z.number(),
+});
+export type PlanSummary = z.infer<typeof PlanSummary>;
 
 /** Where a declaration came from: `apply --plan` refuses a plan made from another one. */
-export interface Revision {
+export const Revision = z.object({
   /** `git rev-parse HEAD` of the repository holding the stack; null outside a repository. */
-  commit: string | null;
+  commit: z.string().nullable(),
   /** The working tree had uncommitted changes (tracked files, or new files beside the stack). */
-  dirty: boolean;
+  dirty: z.boolean(),
   /** sha256 of those changes (the diff and the new files), when dirty. */
-  diffHash?: string;
+  diffHash: z.string().optional(),
+});
+export type Revision = z.infer<typeof Revision>;
+
+/** A source (or a part of one) the plan does not cover, and why. */
+export const Skipped = z.object({ source: z.string(), reason: z.string() });
+export type Skipped = z.infer<typeof Skipped>;
+
+export const Plan = z.object({
+  version: z.literal(PLAN_VERSION),
+  stack: z.string(),
+  /** sha256 of the live state read for this plan; apply of a saved plan refuses when it moved. */
+  liveHash: z.string(),
+  /** liveHash of each source (database, hosts), so each can check its own part under its own lock. */
+  sourceHashes: z.record(z.string(), z.string()),
+  changes: z.array(Change),
+  summary: PlanSummary,
+  /** Sources not planned (and why), so a reviewer sees what the plan does not cover. */
+  skipped: z.array(Skipped).optional(),
+  /** The declaration the plan was made from: its commit, and whether the working tree had changes. */
+  revision: Revision.optional(),
+});
+export type Plan = z.infer<typeof Plan>;
+
+/**
+ * A plan read back from its JSON (a saved plan, a pipeline's artifact), checked against the schema.
+ * When it is not one: whether it is not JSON at all, and what is wrong (`changes[0].action: ...`).
+ */
+export function parsePlan(
+  text: string,
+): { ok: true; plan: Plan } | { ok: false; json: boolean; problem: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, json: false, problem: (error as Error).message };
+  }
+  const parsed = Plan.safeParse(value);
+  if (parsed.success) return { ok: true, plan: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, json: true, problem: `${formatPath(issue.path) || "(top level)"}: ${issue.message}` };
 }
 
 /** One row of the apply audit (ebill_ops.apply_audit). */
@@ -119,7 +154,7 @@ export interface PlanSource {
   available(env: Environment): Promise<{ ok: true } | { ok: false; reason: string }>;
   plan(env: Environment): Promise<{ changes: Change[]; liveHash: string }>;
   /** Parts this source leaves out on purpose (Windows PCs for the hosts), listed in `plan.skipped`. */
-  skipped?(env: Environment): { source: string; reason: string }[];
+  skipped?(env: Environment): Skipped[];
   /**
    * Applies exactly `changes` (this source's part of a reviewed plan). Refuses, changing nothing,
    * when `expectedLiveHash` is given and the live state read under the source's lock differs.
