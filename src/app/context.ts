@@ -7,7 +7,7 @@ import { formatIssue } from "../config/issues.ts";
 import { requireStackSecrets } from "../config/secrets.ts";
 import type { Environment } from "../model/environment.ts";
 import { COLOR, type Paint, PLAIN, useColor } from "../output/format.ts";
-import { redactDeep, redactText, secretValues } from "../output/redact.ts";
+import { redactDeep, redactText, secretValues } from "../config/redact.ts";
 import { now } from "../base/time.ts";
 
 export interface StackContext {

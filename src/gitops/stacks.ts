@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { listStackFiles, loadStack } from "../config/load.ts";
-import { secretRefsOf } from "../output/redact.ts";
+import { secretRefsOf } from "../config/redact.ts";
 import type { StackOutcome } from "./comment.ts";
 import { STACKS_DIR } from "../base/paths.ts";
 

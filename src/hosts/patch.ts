@@ -5,7 +5,7 @@
  * rollout; later batches are not touched. Every host gets a line in the report.
  */
 import type { Environment } from "../model/environment.ts";
-import { redactDeep, secretValues } from "../output/redact.ts";
+import { redactDeep, secretValues } from "../config/redact.ts";
 import { runPlaybook } from "./ansible.ts";
 import { hostsConnection } from "./connection.ts";
 import { outcomes, parseAnsibleJson } from "./results.ts";

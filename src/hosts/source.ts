@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import type { Environment } from "../model/environment.ts";
 import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Change, PlanSource, Skipped } from "../plan/types.ts";
-import { redactDeep, secretValues } from "../output/redact.ts";
+import { redactDeep, secretValues } from "../config/redact.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
 import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./results.ts";

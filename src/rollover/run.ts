@@ -13,7 +13,7 @@ import { schemaOf } from "../db/reference-schema.ts";
 import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
 import { localDate, now } from "../base/time.ts";
-import { redactDeep, secretValues } from "../output/redact.ts";
+import { redactDeep, secretValues } from "../config/redact.ts";
 import { codeForYear, daysElapsed, deriveYear, type PointUsage, type SizingLine } from "./derive.ts";
 import type { LiveState, UsageRow, UsedRun } from "./live.ts";
 import { offlineSizing, type OfflineOptions, type SizingBasis } from "./offline-sizing.ts";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { driftReport, renderDriftMarkdown, renderDriftText } from "../../src/output/drift.ts";
 import { COLOR, PLAIN, useColor } from "../../src/output/format.ts";
 import { MARKDOWN_BUDGET, renderPlanMarkdown } from "../../src/output/markdown.ts";
-import { redactDeep, redactText, secretRefsOf } from "../../src/output/redact.ts";
+import { redactDeep, redactText, secretRefsOf } from "../../src/config/redact.ts";
 import { renderPlanText } from "../../src/output/text.ts";
 import { changeLine } from "../../src/gitops/render.ts";
 import { type Change, type Plan, PLAN_VERSION, summarize } from "../../src/plan/types.ts";

@@ -2,7 +2,7 @@
  * Secrets never reach a plan, a log, an audit record or a report: every string that leaves the
  * process goes through these, with the values of the secrets the stack references.
  */
-import { redact, resolveSecret } from "../config/secrets.ts";
+import { redact, resolveSecret } from "./secrets.ts";
 import type { SecretRef } from "../model/environment.ts";
 
 /** Every `{secret: NAME}` reference anywhere in a declaration. */
