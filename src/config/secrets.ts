@@ -103,27 +103,3 @@ export function requireStackSecrets(env: Environment, files: readonly string[] =
     `stack ${env.name} references ${missing.length > 1 ? "secrets that are" : "a secret that is"} not set: ${list}. Check the spelling; ${secretSources(env)}. Nothing was read or changed.`,
   );
 }
-
-/** Every secret value known to this process, so logs and reports can be scrubbed of them. */
-export function knownSecretValues(
-  refs: readonly SecretRef[],
-  files: readonly string[] = secretFiles(),
-): string[] {
-  const values: string[] = [];
-  for (const ref of refs) {
-    try {
-      values.push(resolveSecret(ref, files));
-    } catch {
-      // An unset secret cannot leak.
-    }
-  }
-  return values.filter((v) => v.length >= 4);
-}
-
-/** Replaces every known secret value in a text with `[redacted NAME]`. */
-export function redact(text: string, secrets: ReadonlyMap<string, string>): string {
-  let out = text;
-  for (const [name, value] of secrets)
-    if (value.length >= 4) out = out.split(value).join(`[redacted ${name}]`);
-  return out;
-}

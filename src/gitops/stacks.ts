@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { listStackFiles, loadStack } from "../config/load.ts";
-import { secretRefsOf } from "../config/redact.ts";
+import { secretUses } from "../config/secrets.ts";
 import type { StackOutcome } from "./comment.ts";
 import { STACKS_DIR } from "../base/paths.ts";
 
@@ -47,7 +47,11 @@ export async function listStacks(dir = STACKS_DIR): Promise<StackEntry[]> {
       kind: loaded.ok ? loaded.env.kind : "unknown",
       environment: applyEnvironmentName(stack),
       planEnvironment: planEnvironmentName(stack),
-      secrets: loaded.ok ? [...new Set(secretRefsOf(loaded.env).map((r) => r.secret))].sort() : [],
+      secrets: loaded.ok
+        ? secretUses(loaded.env)
+            .map((u) => u.name)
+            .sort()
+        : [],
     });
   }
   return entries;

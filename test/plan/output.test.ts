@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { driftReport, renderDriftMarkdown, renderDriftText } from "../../src/output/drift.ts";
 import { COLOR, PLAIN, useColor } from "../../src/output/format.ts";
 import { MARKDOWN_BUDGET, renderPlanMarkdown } from "../../src/output/markdown.ts";
-import { redactDeep, redactText, secretRefsOf } from "../../src/config/redact.ts";
+import { redactDeep, redactText } from "../../src/config/redact.ts";
+import { secretUses } from "../../src/config/secrets.ts";
 import { renderPlanText } from "../../src/output/text.ts";
 import { changeLine } from "../../src/gitops/render.ts";
 import { type Change, type Plan, PLAN_VERSION, summarize } from "../../src/plan/types.ts";
@@ -271,9 +272,9 @@ describe("secrets are redacted", () => {
   };
 
   it("finds every secret reference in a declaration", () => {
-    expect(secretRefsOf({ a: { secret: "A" }, b: [{ c: { secret: "B" } }], d: "secret" })).toEqual([
-      { secret: "A" },
-      { secret: "B" },
+    expect(secretUses({ a: { secret: "A" }, b: [{ c: { secret: "B" } }], d: "secret" })).toEqual([
+      { name: "A", paths: ["a"] },
+      { name: "B", paths: ["b[0].c"] },
     ]);
   });
 
