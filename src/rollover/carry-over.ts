@@ -349,7 +349,7 @@ export function carryOverMarkdown(c: CarryOver): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTML (printed to PDF by the headless browser, src/output/browser.ts)
+// HTML (printed to PDF by the headless browser, src/base/browser.ts)
 
 const esc = (s: string) =>
   s.replace(

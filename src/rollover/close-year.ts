@@ -20,7 +20,7 @@ import { canonicalJson } from "../base/canonical.ts";
 import { withClient } from "../db/connect.ts";
 import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
 import type { Environment } from "../model/environment.ts";
-import { chineseFontInstalled, htmlToPdf, findChromium, MISSING_CHINESE_FONT } from "../output/browser.ts";
+import { chineseFontInstalled, htmlToPdf, findChromium, MISSING_CHINESE_FONT } from "../base/browser.ts";
 import {
   carryOverHtml,
   carryOverMarkdown,

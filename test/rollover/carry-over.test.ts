@@ -9,7 +9,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedBills, seededRanges } from "../../src/db/seed.ts";
-import { A4_LANDSCAPE_PRINTABLE, measure, pageErrors } from "../../src/output/browser.ts";
+import { A4_LANDSCAPE_PRINTABLE, measure, pageErrors } from "../../src/base/browser.ts";
 import { yuan } from "../../src/rollover/carry-over.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { cli, REPO, tempRepo, type TempRepo } from "./helpers.ts";

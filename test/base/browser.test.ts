@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chineseFontInstalled, htmlToPdf, measure, pageErrors } from "../../src/output/browser.ts";
+import { chineseFontInstalled, htmlToPdf, measure, pageErrors } from "../../src/base/browser.ts";
 
 let dir: string;
 
