@@ -3,7 +3,8 @@ import { driftReport, renderDriftMarkdown, renderDriftText } from "../output/dri
 import { openStack, scrubbed } from "../app/context.ts";
 import { makePlan } from "../plan/planner.ts";
 import { SOURCES } from "../app/sources.ts";
-import { renderYearBannerMarkdown, renderYearBannerText, yearBanner } from "../rollover/banner.ts";
+import { yearBanner } from "../rollover/banner.ts";
+import { renderYearBannerMarkdown, renderYearBannerText } from "../output/year-banner.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program

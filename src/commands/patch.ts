@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { openStack, scrubbed } from "../app/context.ts";
-import { patchRollout, renderPatchReport } from "../hosts/patch.ts";
+import { patchRollout } from "../hosts/patch.ts";
+import { renderPatchReport } from "../output/patch.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program

@@ -5,9 +5,9 @@ import path from "node:path";
 import type { Command } from "commander";
 import { carryOver } from "../rollover/close-year.ts";
 import { check, DEFAULT_STOCK_DAYS, prepare } from "../rollover/run.ts";
-import { renderReadinessMarkdown, renderReadinessText } from "../rollover/readiness.ts";
 import { formatRange } from "../rollover/ranges.ts";
-import { yuan } from "../rollover/carry-over.ts";
+import { yuan } from "../output/carry-over.ts";
+import { renderReadinessMarkdown, renderReadinessText } from "../output/readiness.ts";
 
 const rel = (file: string) => {
   const r = path.relative(process.cwd(), file);

@@ -6,14 +6,9 @@ import { formatIssue, type ConfigIssue } from "../config/issues.ts";
 import { missingSecrets, secretSources } from "../config/secrets.ts";
 import type { Environment } from "../model/environment.ts";
 import { now } from "../base/time.ts";
-import {
-  type YearBanner,
-  renderYearBannerText,
-  sortBanners,
-  yearBanner,
-  yearBannerAnnotation,
-} from "../rollover/banner.ts";
+import { type YearBanner, sortBanners, yearBanner } from "../rollover/banner.ts";
 import { COLOR, PLAIN, useColor } from "../output/format.ts";
+import { renderYearBannerText, yearBannerAnnotation } from "../output/year-banner.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program

@@ -1,20 +1,18 @@
 /**
  * The one pull-request comment that shows the plan of every stack. It carries a hidden marker so
  * the workflow finds and edits it on each push instead of adding another. GitHub refuses a comment
- * over 65,536 characters; the body stays under COMMENT_BUDGET by shortening per-stack detail,
+ * over 65,536 characters; the body stays under MARKDOWN_BUDGET by shortening per-stack detail,
  * never the list of destructive changes at the top.
  */
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Change, parsePlan, type Plan } from "../plan/types.ts";
-import { changeLine, inline, renderPlanWithin } from "./render.ts";
-import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
+import { changeLine, renderPlanWithin } from "../output/markdown.ts";
+import { inline, MARKDOWN_BUDGET } from "../output/md.ts";
+import { type YearBanner } from "../rollover/banner.ts";
+import { renderYearBannerMarkdown } from "../output/year-banner.ts";
 
 export const COMMENT_MARKER = "<!-- ebill-ops:plan-comment -->";
-/** GitHub's hard limit for a comment or issue body. */
-export const GITHUB_BODY_LIMIT = 65_536;
-/** What we aim for: room left for GitHub's own counting of multi-byte characters and for the footer. */
-export const COMMENT_BUDGET = 60_000;
 
 export type StackOutcome =
   | { stack: string; status: "planned"; plan: Plan }
@@ -87,7 +85,7 @@ interface Destructive {
 }
 
 export function buildPlanComment(outcomes: readonly StackOutcome[], options: CommentOptions = {}): string {
-  const budget = options.budget ?? COMMENT_BUDGET;
+  const budget = options.budget ?? MARKDOWN_BUDGET;
   const planned = outcomes.filter((o) => o.status === "planned");
   const destructive: Destructive[] = planned.flatMap((o) =>
     o.plan.changes.filter((c) => c.destructive).map((change) => ({ stack: o.stack, change })),

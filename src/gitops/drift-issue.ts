@@ -7,8 +7,9 @@
 import { sha256 } from "../base/canonical.ts";
 import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
 import { Plan } from "../plan/types.ts";
-import { COMMENT_BUDGET } from "./comment.ts";
-import { renderYearBannerMarkdown, type YearBanner } from "../rollover/banner.ts";
+import { MARKDOWN_BUDGET } from "../output/md.ts";
+import { type YearBanner } from "../rollover/banner.ts";
+import { renderYearBannerMarkdown } from "../output/year-banner.ts";
 
 export const DRIFT_LABEL = "drift";
 
@@ -92,7 +93,7 @@ export function driftTitle(stack: string): string {
 }
 
 export function driftBody(report: DriftReport, context: DriftContext): string {
-  const budget = context.budget ?? COMMENT_BUDGET;
+  const budget = context.budget ?? MARKDOWN_BUDGET;
   const n = report.differences.length;
   const head = [
     marker(report.stack, fingerprint(report)),

@@ -4,7 +4,7 @@
  */
 import type { Plan, Skipped } from "../plan/types.ts";
 import { changedFields, formatValue, kindLabel, objectName, type Paint, PLAIN, thousands } from "./format.ts";
-import { MARKDOWN_BUDGET } from "./markdown.ts";
+import { fenceSafe, MARKDOWN_BUDGET } from "./md.ts";
 
 export type DriftState = "drifted" | "undeclared" | "missing";
 
@@ -106,7 +106,7 @@ export function renderDriftMarkdown(report: DriftReport, budget = MARKDOWN_BUDGE
   const lines = driftLines(report);
   let shown = 0;
   for (const line of lines) {
-    const safe = "! " + line.replace(/`{3,}/g, (m) => m.split("").join("\u200b"));
+    const safe = "! " + fenceSafe(line);
     if (used + safe.length + 1 > budget) break;
     out.push(safe);
     used += safe.length + 1;

@@ -6,20 +6,9 @@
  */
 import type { Change, Plan } from "../plan/types.ts";
 import { count } from "../plan/planner.ts";
-import { kindLabel, summaryLine } from "./format.ts";
+import { changeFacts, kindLabel, objectName, summaryLine } from "./format.ts";
+import { cell, code, fenceSafe, inline, MARKDOWN_BUDGET } from "./md.ts";
 import { changeLines } from "./text.ts";
-
-export const MARKDOWN_BUDGET = 60_000;
-
-/** Text inside a fenced block cannot close the fence. */
-function fenceSafe(line: string): string {
-  return line.replace(/`{3,}/g, (m) => m.split("").join("\u200b"));
-}
-
-/** Text in ordinary markdown: no HTML, tables or emphasis from values. */
-function inline(text: string): string {
-  return text.replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`).replace(/\n/g, " ");
-}
 
 function diffBlock(changes: readonly Change[]): string {
   const lines = changes.flatMap((c) => changeLines(c)).map(fenceSafe);
@@ -107,4 +96,50 @@ export function renderPlanMarkdown(
   for (const k of kinds) parts.push(detailed.has(k) ? full.get(k)! : brief.get(k)!);
   parts.push(footer);
   return parts.join("\n");
+}
+
+/**
+ * One line naming a change; used for the destructive list that is always shown in full:
+ * `update 开票点 \`invoicingPoints\` \`002\` 住院收费处 — used by 1,204 issued bills; disabled instead of deleted: …`.
+ */
+export function changeLine(change: Change): string {
+  const zh = kindLabel(change.kind).slice(0, -change.kind.length);
+  const name = objectName(change);
+  const details = [...changeFacts(change), ...(change.note ? [change.note] : [])];
+  return (
+    `${change.action} ${inline(zh, 20)}${code(change.kind, 60)} ${code(change.id, 80)}${name ? ` ${inline(name, 100)}` : ""}` +
+    (details.length > 0 ? ` — ${inline(details.join("; "), 200)}` : "")
+  );
+}
+
+export function countsByKind(changes: readonly Change[]): string {
+  const byKind = new Map<string, Record<Change["action"], number>>();
+  for (const c of changes) {
+    const counts = byKind.get(c.kind) ?? { create: 0, update: 0, delete: 0, replace: 0 };
+    counts[c.action]++;
+    byKind.set(c.kind, counts);
+  }
+  const rows = [...byKind].map(
+    ([kind, n]) => `| ${cell(kind)} | ${n.create} | ${n.update} | ${n.delete} | ${n.replace} |`,
+  );
+  return ["| kind | create | update | delete | replace |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+/**
+ * Renders one plan within `budget` characters: the plan engine's markdown (the same as
+ * `plan --markdown`, which shortens itself to a budget), else counts per kind, else one line.
+ */
+export function renderPlanWithin(plan: Plan, budget: number, stackArtifact?: string): string {
+  const artifact = stackArtifact ?? "the plan artifact";
+  const candidates = [
+    () => renderPlanMarkdown(plan, { budget: Math.max(0, budget - 50), artifact }),
+    () =>
+      `${countsByKind(plan.changes)}\n\n_The full list (${plan.changes.length} changes) is too long for a comment; it is in ${artifact}._`,
+    () => `_${plan.changes.length} changes; too many to show here, see ${artifact}._`,
+  ];
+  for (const make of candidates) {
+    const text = make();
+    if (text.length <= budget) return text;
+  }
+  return "";
 }

@@ -14,7 +14,6 @@
 import type { Environment } from "../model/environment.ts";
 import { missingForYear } from "../config/rules/year-readiness.ts";
 import { isoDay, localDate, now } from "../base/time.ts";
-import type { Paint } from "../output/format.ts";
 
 /** From this day of December next year's declaration is asked for, and from the second it is urgent. */
 export const NEXT_YEAR_WARN_FROM = { month: 12, day: 1 };
@@ -122,46 +121,4 @@ export function sortBanners(banners: readonly (YearBanner | null)[]): YearBanner
   return banners
     .filter((b): b is YearBanner => b !== null)
     .sort((a, b) => LEVEL_ORDER[b.level] - LEVEL_ORDER[a.level] || a.stack.localeCompare(b.stack));
-}
-
-const WHY_NOT_BLOCKING =
-  "This does not fail validation or block unrelated changes; 'rollover check' is the gate (docs/year-end.md).";
-
-/** For a terminal or a CI log: a framed block that stands out from the lines around it. */
-export function renderYearBannerText(banner: YearBanner, paint?: Paint): string {
-  const colour =
-    banner.level === "urgent" ? paint?.red : banner.level === "warning" ? paint?.yellow : paint?.bold;
-  const mark = banner.level === "urgent" ? "!!" : banner.level === "warning" ? "! " : "i ";
-  const tag = banner.level.toUpperCase();
-  const lines = [
-    `${tag}: ${banner.headline}`,
-    ...banner.missing.map((m) => `  missing ${m}`),
-    ...banner.advice.map((a) => `  -> ${a}`),
-    ...(banner.level === "notice" ? [] : [`  ${WHY_NOT_BLOCKING}`]),
-  ];
-  const framed = lines.map((l) => `${mark} ${l}`).join("\n");
-  return (colour ? colour(framed) : framed) + "\n";
-}
-
-const ALERT: Record<YearBannerLevel, string> = { notice: "NOTE", warning: "WARNING", urgent: "CAUTION" };
-
-/** For GitHub (pull-request comment, issues): one alert block per banner. */
-export function renderYearBannerMarkdown(banner: YearBanner): string {
-  const lines = [
-    `> [!${ALERT[banner.level]}]`,
-    `> **${banner.headline}**`,
-    ...(banner.missing.length > 0 ? [">", ...banner.missing.map((m) => `> - missing ${m}`)] : []),
-    ">",
-    ...banner.advice.map((a) => `> ${a}.`),
-    ...(banner.level === "notice" ? [] : [">", `> <sub>${WHY_NOT_BLOCKING}</sub>`]),
-  ];
-  return lines.join("\n") + "\n";
-}
-
-/** A GitHub Actions annotation, so the banner shows on the pull request's checks page too. */
-export function yearBannerAnnotation(banner: YearBanner): string {
-  const escape = (s: string) => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-  const kind = banner.level === "notice" ? "notice" : "warning";
-  const body = [banner.headline, ...banner.missing.map((m) => `missing ${m}`), ...banner.advice].join("\n");
-  return `::${kind} title=${escape(`年结 ${banner.year} (${banner.stack})`).replace(/[:,]/g, " ")}::${escape(body)}\n`;
 }

@@ -21,13 +21,7 @@ import { withClient } from "../db/connect.ts";
 import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
 import type { Environment } from "../model/environment.ts";
 import { chineseFontInstalled, htmlToPdf, findChromium, MISSING_CHINESE_FONT } from "../base/browser.ts";
-import {
-  carryOverHtml,
-  carryOverMarkdown,
-  computeCarryOver,
-  type CarryOver,
-  type CarryOverLine,
-} from "./carry-over.ts";
+import { computeCarryOver, type CarryOver, type CarryOverLine } from "./carry-over.ts";
 import { yy } from "./derive.ts";
 import type { LiveState } from "./live.ts";
 import {
@@ -39,6 +33,7 @@ import {
   type Queryable,
 } from "./read-live.ts";
 import { checkYear, isoDay, loadForRollover, today } from "./run.ts";
+import { carryOverHtml, carryOverMarkdown } from "../output/carry-over.ts";
 
 export type CarryOverOutcome = "recorded" | "unchanged" | "superseded";
 

@@ -382,34 +382,3 @@ function probeItem(p: ProbeResult): ReadinessItem {
       return { ...base, status: "unknown", detail: `not probed: ${p.evidence}` };
   }
 }
-
-export function renderReadinessText(report: ReadinessReport): string {
-  const mark = { ok: "ok     ", missing: "MISSING", unknown: "UNKNOWN" } as const;
-  const lines = report.items.map((i) => `${mark[i.status]} ${i.title}: ${i.detail}`);
-  const missing = report.items.filter((i) => i.status === "missing").length;
-  const unknown = report.items.filter((i) => i.status === "unknown").length;
-  lines.push(
-    "",
-    report.ready
-      ? `READY for ${report.year} (${report.items.length} items${unknown ? `, ${unknown} could not be measured` : ""})`
-      : `NOT READY for ${report.year}: ${missing} of ${report.items.length} items missing`,
-  );
-  return lines.join("\n") + "\n";
-}
-
-const mdCell = (s: string) => s.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-
-export function renderReadinessMarkdown(report: ReadinessReport): string {
-  const icon = { ok: "✅", missing: "❌", unknown: "❔" } as const;
-  const missing = report.items.filter((i) => i.status === "missing");
-  return [
-    `## Year-end readiness for ${report.year}: ${report.ready ? "ready" : `NOT ready (${missing.length} missing)`}`,
-    "",
-    `Stack \`${report.stack}\`, checked ${report.today}.`,
-    "",
-    "| | item | detail |",
-    "|---|---|---|",
-    ...report.items.map((i) => `| ${icon[i.status]} | ${mdCell(i.title)} | ${mdCell(i.detail)} |`),
-    "",
-  ].join("\n");
-}

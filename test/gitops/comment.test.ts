@@ -8,12 +8,12 @@ import {
   buildPlanComment,
   COMMENT_MARKER,
   findPlanComment,
-  GITHUB_BODY_LIMIT,
   readPlanDir,
   type CommentRecord,
 } from "../../src/gitops/comment.ts";
 import { renderPlanMarkdown } from "../../src/output/markdown.ts";
 import type { Plan } from "../../src/plan/types.ts";
+import { GITHUB_BODY_LIMIT } from "../../src/output/md.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures");
 const fixture = async (name: string) => JSON.parse(await readFile(path.join(FIXTURES, name), "utf8"));

@@ -4,7 +4,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { GITHUB_BODY_LIMIT } from "../../src/gitops/comment.ts";
 import {
   decideDriftIssue,
   DRIFT_LABEL,
@@ -14,6 +13,7 @@ import {
   type IssueRecord,
 } from "../../src/gitops/drift-issue.ts";
 import type { DriftReport } from "../../src/output/drift.ts";
+import { GITHUB_BODY_LIMIT } from "../../src/output/md.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures");
 const fixture = async (name: string) => JSON.parse(await readFile(path.join(FIXTURES, name), "utf8"));

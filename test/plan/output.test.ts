@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { driftReport, renderDriftMarkdown, renderDriftText } from "../../src/output/drift.ts";
 import { COLOR, PLAIN, useColor } from "../../src/output/format.ts";
-import { MARKDOWN_BUDGET, renderPlanMarkdown } from "../../src/output/markdown.ts";
+import { renderPlanMarkdown } from "../../src/output/markdown.ts";
 import { redactDeep, redactText } from "../../src/config/redact.ts";
 import { secretUses } from "../../src/config/secrets.ts";
 import { renderPlanText } from "../../src/output/text.ts";
-import { changeLine } from "../../src/gitops/render.ts";
+import { changeLine } from "../../src/output/markdown.ts";
 import { type Change, type Plan, PLAN_VERSION, summarize } from "../../src/plan/types.ts";
+import { MARKDOWN_BUDGET } from "../../src/output/md.ts";
 
 function plan(changes: Change[]): Plan {
   return {

@@ -3,12 +3,13 @@
  * drift. It informs and never blocks (the stack's validity does not change with the date).
  */
 import { describe, expect, it } from "vitest";
-import { renderYearBannerMarkdown, renderYearBannerText, yearBanner } from "../../src/rollover/banner.ts";
+import { yearBanner } from "../../src/rollover/banner.ts";
 import { buildPlanComment } from "../../src/gitops/comment.ts";
 import { decideDriftIssue } from "../../src/gitops/drift-issue.ts";
 import type { EnvironmentInput } from "../../src/model/environment.ts";
 import type { Plan } from "../../src/plan/types.ts";
 import { parsed, sandboxInput } from "../config/fixtures.ts";
+import { renderYearBannerMarkdown, renderYearBannerText } from "../../src/output/year-banner.ts";
 
 const at = (iso: string) => new Date(iso);
 

@@ -10,9 +10,9 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedBills, seededRanges } from "../../src/db/seed.ts";
 import { A4_LANDSCAPE_PRINTABLE, measure, pageErrors } from "../../src/base/browser.ts";
-import { yuan } from "../../src/rollover/carry-over.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { cli, REPO, tempRepo, type TempRepo } from "./helpers.ts";
+import { yuan } from "../../src/output/carry-over.ts";
 
 let db: SandboxDatabase;
 let repo: TempRepo;

@@ -9,7 +9,7 @@ import { daysElapsed, deriveYear, roundUpNice } from "../../src/rollover/derive.
 import { subtract } from "../../src/rollover/ranges.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
 import { yearsOfBound } from "../../src/rollover/read-live.ts";
-import { carryOverHtml, computeCarryOver } from "../../src/rollover/carry-over.ts";
+import { computeCarryOver } from "../../src/rollover/carry-over.ts";
 import {
   addYearToStackText,
   LayoutError,
@@ -17,6 +17,7 @@ import {
   writeTsStack,
 } from "../../src/rollover/write-year.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
+import { carryOverHtml } from "../../src/output/carry-over.ts";
 
 const ordinaryDay = { today: new Date("2026-06-15T00:00:00Z") };
 
