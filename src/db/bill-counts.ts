@@ -46,6 +46,7 @@ export async function countBills(
   changes: Change[],
   live: LiveState,
 ): Promise<void> {
+  if (changes.length === 0) return;
   const bill = qualified(schemaOf(env), T.bill);
   const byCode = new Map<Column, { change: Change; code: string }[]>();
   const ranges: { change: Change; object: LiveObject }[] = [];

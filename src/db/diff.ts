@@ -18,17 +18,14 @@
  */
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
 import type { Change, Fields } from "../plan/types.ts";
-import { byCodePoint, canonicalJson } from "../base/canonical.ts";
+import { byCodePoint } from "../base/canonical.ts";
 import { judge, type WriteFacts } from "./invariants.ts";
 import type { LiveState } from "./live.ts";
+import { sameFields } from "./providers/columns.ts";
 import { providerOf } from "./providers/index.ts";
 import type { Declared, LiveObject } from "./providers/types.ts";
 
 export const SOURCE_NAME = "database";
-
-function same(a: Fields, b: Fields): boolean {
-  return canonicalJson(a) === canonicalJson(b);
-}
 
 interface Index {
   declared: Partial<Record<DatabaseKind, Map<string, Declared>>>;
@@ -160,7 +157,7 @@ export function changeOf(
       before: null,
       after: declared.fields,
     };
-  if (same(declared.fields, live.fields)) return null;
+  if (sameFields(providerOf(kind).fields, declared.fields, live.fields)) return null;
   if (kind === "tablespaces" && declared.fields.location !== live.fields.location) {
     return {
       kind,
@@ -229,10 +226,9 @@ export function planChanges(env: Environment, live: LiveState): Change[] {
     const declared = index.declared[kind];
     if (!declared) continue;
     const liveById = new Map(live[kind].map((o) => [o.id, o]));
-    const ids = [...declared.keys()].sort(byCodePoint);
     const upserts: Change[] = [];
-    for (const id of ids) {
-      const change = changeOf(kind, declared.get(id)!, liveById.get(id));
+    for (const [id, object] of declared) {
+      const change = changeOf(kind, object, liveById.get(id));
       if (change) upserts.push(change);
     }
     const removals: Change[] = [];

@@ -403,6 +403,8 @@ export function judge(
   changes: readonly Change[],
   facts: WriteFacts = NO_FACTS,
 ): Verdict[] {
+  // The indexes over the live state cost as much as the live state: none for a plan without changes.
+  if (changes.length === 0) return [];
   const ctx = contextOf(env, live, changes, facts);
   return changes.map((c) => judgeOne(ctx, c));
 }

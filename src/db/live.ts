@@ -5,8 +5,10 @@
  * is refused when any of it moved.
  */
 import { DATABASE_KINDS, type DatabaseKind, type Environment } from "../model/environment.ts";
-import { byCodePoint, canonicalJson, sha256 } from "../base/canonical.ts";
-import { PROVIDERS } from "./providers/index.ts";
+import { createHash } from "node:crypto";
+import { byCodePoint } from "../base/canonical.ts";
+import { fieldValues } from "./providers/columns.ts";
+import { PROVIDERS, providerOf } from "./providers/index.ts";
 import type { Db, LiveObject } from "./providers/types.ts";
 import { OPS, OPS_SCHEMA, qualified, schemaOf } from "./reference-schema.ts";
 
@@ -58,10 +60,28 @@ async function markDisabledOutside(db: Db, env: Environment, state: LiveState): 
   for (const { kind, o } of disabled) if (!ours.has(`${kind}\u0000${o.id}`)) o.usage.disabledOutside = true;
 }
 
+/**
+ * The hash of the live state, kind by kind: each object one line of its id, its fields in its
+ * provider's order and its usage (a JSON array, so no value can pass for another). Objects are
+ * sorted by id when read, so equal states hash equally without sorting keys.
+ */
 export function hashLiveState(state: LiveState): string {
-  const hashed = (kind: DatabaseKind) =>
-    state[kind].map((o) => ({ id: o.id, fields: o.fields, usage: o.usage }));
-  return sha256(canonicalJson(DATABASE_KINDS.map((kind) => [kind, hashed(kind)])));
+  const hash = createHash("sha256");
+  for (const kind of DATABASE_KINDS) {
+    const { fields } = providerOf(kind);
+    const lines = state[kind].map((o) => {
+      const u = o.usage;
+      const usage = [
+        u.bills ?? null,
+        u.holdsData ?? null,
+        u.otherRelations ?? null,
+        u.disabledOutside ?? null,
+      ];
+      return JSON.stringify([o.id, ...fieldValues(fields, o.fields), ...usage]);
+    });
+    hash.update(`${kind} ${lines.length}\n${lines.join("\n")}\n`);
+  }
+  return hash.digest("hex");
 }
 
 /** Does the product schema exist? (plan on a database without it says what to do instead of failing obscurely). */

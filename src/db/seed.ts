@@ -31,17 +31,13 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { Environment } from "../model/environment.ts";
-import { PARTITIONED_TABLES, type BillStock } from "../model/environment.ts";
-import {
-  T,
-  partitionDdl,
-  partitionName,
-  qualified,
-  referenceSchemaDdl,
-  schemaOf,
-} from "./reference-schema.ts";
-import { createTablespaces } from "./providers/storage.ts";
+import type { BillStock, DatabaseKind, Environment } from "../model/environment.ts";
+import { PARTITIONED_TABLES } from "../model/environment.ts";
+import type { Change, Fields } from "../plan/types.ts";
+import { T, partitionName, qualified, referenceSchemaDdl, schemaOf } from "./reference-schema.ts";
+import { providerOf } from "./providers/index.ts";
+import { createTablespaces, tablespaces as tablespacesProvider } from "./providers/storage.ts";
+import type { Db } from "./providers/types.ts";
 
 export const SEED_USED_SHARE_DIVISOR = 20;
 export const SEED_VOID_EVERY = 50;
@@ -152,9 +148,68 @@ export function seedBills(env: Environment): SeedBill[] {
 
 const fen = (n: number) => (n / 100).toFixed(2);
 
+/** The kinds the seed writes as declared: what issued bills need ("the hospital as it runs today"). */
+const SEEDED_KINDS = ["billTypes", "invoicingPoints", "paymentChannels", "billStock"] as const;
+
+/** Every declared object of `kind` (those passing `keep`) as a create, written by the kind's provider. */
+async function writeDeclared(
+  db: Db,
+  env: Environment,
+  kind: DatabaseKind,
+  keep: (fields: Fields) => boolean = () => true,
+): Promise<void> {
+  const provider = providerOf(kind);
+  const changes: Change[] = (provider.declared(env) ?? [])
+    .filter((d) => keep(d.fields))
+    .map((d) => ({ kind, id: d.id, action: "create", destructive: false, before: null, after: d.fields }));
+  if (changes.length > 0) await provider.write(db, { env, schema: schemaOf(env) }, changes);
+}
+
+/** The seeded bills and their lines, each table in one statement. */
+async function insertBills(db: Db, schema: string, bills: readonly SeedBill[]): Promise<void> {
+  await db.query(
+    `INSERT INTO ${qualified(schema, T.bill)}
+       (bill_code, bill_no, check_code, place_code, channel_code, amount, issued_at, state)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamp[], $8::text[])`,
+    [
+      bills.map((b) => b.billCode),
+      bills.map((b) => b.billNo),
+      bills.map((b) => b.checkCode),
+      bills.map((b) => b.place),
+      bills.map((b) => b.channel),
+      bills.map((b) => fen(b.amountFen)),
+      bills.map((b) => b.issuedAt),
+      bills.map((b) => b.state),
+    ],
+  );
+  const lines = bills.flatMap((b) => b.lines.map((l) => ({ ...l, bill: b })));
+  await db.query(
+    `INSERT INTO ${qualified(schema, T.billDetail)} (bill_code, bill_no, issued_at, line_no, item_name, amount)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int[], $5::text[], $6::numeric[])`,
+    [
+      lines.map((l) => l.bill.billCode),
+      lines.map((l) => l.bill.billNo),
+      lines.map((l) => l.bill.issuedAt),
+      lines.map((l) => l.lineNo),
+      lines.map((l) => l.item),
+      lines.map((l) => fen(l.amountFen)),
+    ],
+  );
+}
+
+/** The year's partitions must all be declared: the seed's bills go into them. */
+function checkPartitions(env: Environment, year: number): void {
+  for (const table of PARTITIONED_TABLES)
+    if (!(env.partitions ?? []).some((p) => p.year === year && p.table === table))
+      throw new Error(
+        `the stack declares no ${table} partition for ${year}; the seed's bills need partitions ${PARTITIONED_TABLES.map((t) => partitionName(t, year)).join(", ")}`,
+      );
+}
+
 /**
- * Creates the reference schema and the seed in an empty database. Tablespaces are created first,
- * outside any transaction (PostgreSQL requires it); everything else in one transaction.
+ * Creates the reference schema and the seed in an empty database, writing the declared kinds
+ * through their providers. Tablespaces are created first, outside any transaction (PostgreSQL
+ * requires it); everything else in one transaction.
  */
 export async function createReferenceSchemaAndSeed(
   client: pg.Client,
@@ -163,115 +218,24 @@ export async function createReferenceSchemaAndSeed(
   const schema = schemaOf(env);
   const year = env.hospital.fiscalYear;
   await client.query(referenceSchemaDdl(schema));
-
   const existing = new Set(
     (await client.query<{ spcname: string }>("SELECT spcname FROM pg_tablespace")).rows.map((r) => r.spcname),
   );
-  const tablespaces = (env.tablespaces ?? []).filter((t) => t.year === year && !existing.has(t.name));
+  const tablespaces = (tablespacesProvider.declared(env) ?? []).filter(
+    (t) => t.fields.year === year && !existing.has(t.id),
+  );
   await createTablespaces(
     client,
     env,
-    tablespaces.map((t) => ({
-      action: "create",
-      id: t.name,
-      after: { name: t.name, year: t.year, location: t.location },
-    })),
+    tablespaces.map((t) => ({ action: "create", id: t.id, after: t.fields })),
   );
-
   await client.query("BEGIN");
   try {
-    const partitions = (env.partitions ?? []).filter((p) => p.year === year);
-    for (const table of PARTITIONED_TABLES) {
-      const declared = partitions.find((p) => p.table === table);
-      if (!declared)
-        throw new Error(
-          `the stack declares no ${table} partition for ${year}; the seed's bills need partitions ${PARTITIONED_TABLES.map((t) => partitionName(t, year)).join(", ")}`,
-        );
-    }
-    if (partitions.length > 0)
-      await client.query(
-        partitions.map((p) => partitionDdl(schema, p.table, p.year, p.tablespace)).join(";\n"),
-      );
-
-    const billTypes = env.billTypes ?? [];
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.billType)} (code, name, kind, year, enabled, example)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bool[], $6::bool[])`,
-      [
-        billTypes.map((t) => t.code),
-        billTypes.map((t) => t.name),
-        billTypes.map((t) => t.kind),
-        billTypes.map((t) => t.year),
-        billTypes.map((t) => t.enabled),
-        billTypes.map((t) => t.example),
-      ],
-    );
-    const points = env.invoicingPoints ?? [];
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.invoicingPoint)} (code, name, enabled)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])`,
-      [points.map((p) => p.code), points.map((p) => p.name), points.map((p) => p.enabled)],
-    );
-    const links = points.flatMap((p) => [...new Set(p.billCodes)].map((code) => [p.code, code] as const));
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.invoicingPointBillType)} (place_code, bill_code)
-       SELECT * FROM unnest($1::text[], $2::text[])`,
-      [links.map((l) => l[0]), links.map((l) => l[1])],
-    );
-    const channels = env.paymentChannels ?? [];
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.paymentChannel)} (code, name, kind, enabled)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bool[])`,
-      [
-        channels.map((c) => c.code),
-        channels.map((c) => c.name),
-        channels.map((c) => c.kind),
-        channels.map((c) => c.enabled),
-      ],
-    );
-    const stock = env.billStock ?? [];
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.billStock)} (bill_code, batch, first_no, last_no, place_code, purpose)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-      [
-        stock.map((s) => s.billCode),
-        stock.map((s) => s.batch),
-        stock.map((s) => s.first),
-        stock.map((s) => s.last),
-        stock.map((s) => s.place),
-        stock.map((s) => s.purpose),
-      ],
-    );
-
+    checkPartitions(env, year);
+    await writeDeclared(client, env, "partitions", (p) => p.year === year);
+    for (const kind of SEEDED_KINDS) await writeDeclared(client, env, kind);
     const bills = seedBills(env);
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.bill)}
-         (bill_code, bill_no, check_code, place_code, channel_code, amount, issued_at, state)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::timestamp[], $8::text[])`,
-      [
-        bills.map((b) => b.billCode),
-        bills.map((b) => b.billNo),
-        bills.map((b) => b.checkCode),
-        bills.map((b) => b.place),
-        bills.map((b) => b.channel),
-        bills.map((b) => fen(b.amountFen)),
-        bills.map((b) => b.issuedAt),
-        bills.map((b) => b.state),
-      ],
-    );
-    const lines = bills.flatMap((b) => b.lines.map((l) => ({ ...l, bill: b })));
-    await client.query(
-      `INSERT INTO ${qualified(schema, T.billDetail)} (bill_code, bill_no, issued_at, line_no, item_name, amount)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::timestamp[], $4::int[], $5::text[], $6::numeric[])`,
-      [
-        lines.map((l) => l.bill.billCode),
-        lines.map((l) => l.bill.billNo),
-        lines.map((l) => l.bill.issuedAt),
-        lines.map((l) => l.lineNo),
-        lines.map((l) => l.item),
-        lines.map((l) => fen(l.amountFen)),
-      ],
-    );
+    await insertBills(client, schema, bills);
     await client.query("COMMIT");
     return { bills: bills.length };
   } catch (error) {

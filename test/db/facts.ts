@@ -4,7 +4,7 @@
  * fixture stack the harness loads instead of hard-coding its codes.
  */
 import type pg from "pg";
-import { stockId } from "../../src/db/providers/basic-info.ts";
+import { billStock } from "../../src/db/providers/basic-info.ts";
 import { schemaOf } from "../../src/db/reference-schema.ts";
 import type { Environment } from "../../src/model/environment.ts";
 
@@ -61,7 +61,7 @@ export async function seededFacts(client: pg.Client, env: Environment): Promise<
     channel,
     billType,
     range: {
-      id: stockId({ billCode: r.bill_code, batch: r.batch, first: r.first_no }),
+      id: billStock.identify({ billCode: r.bill_code, batch: r.batch, first: r.first_no }),
       billCode: r.bill_code,
       first: r.first_no,
       last: r.last_no,

@@ -45,6 +45,7 @@ async function dataDirectory(db: Db, env: Environment): Promise<string> {
 export const tablespaces: Provider = {
   kind: "tablespaces",
   disableable: false,
+  fields: { scalars: ["name", "year", "location"], lists: [] },
   identify: (f) => String(f.name),
   async read(db, { env, schema }) {
     // One query: every non-system tablespace, its location, the year we recorded, and how many
@@ -132,6 +133,7 @@ export async function dropTablespaces(db: Db, names: string[]): Promise<void> {
 export const partitions: Provider = {
   kind: "partitions",
   disableable: false,
+  fields: { scalars: ["table", "year", "tablespace"], lists: [] },
   identify: (f) => `${String(f.table)}_${String(f.year)}`,
   async read(db, { schema }) {
     // One query. Whether a partition holds rows is asked of each partition through query_to_xml,

@@ -6,6 +6,7 @@
 import type pg from "pg";
 import type { DatabaseKind, Environment } from "../../model/environment.ts";
 import type { Change, Fields } from "../../plan/types.ts";
+import type { FieldList } from "./columns.ts";
 
 /** Anything that runs a query: a pg.Client, or the benchmark's counting wrapper. */
 export interface Db {
@@ -53,6 +54,8 @@ export interface Provider {
   kind: DatabaseKind;
   /** Has an `enabled` field: when in use it is disabled instead of deleted. */
   disableable: boolean;
+  /** The fields a declared and a live object are compared by, and the live hash is made of. */
+  fields: FieldList;
   /** Every live object of the kind, in one query. */
   read(db: Db, ctx: Context): Promise<LiveObject[]>;
   /**
