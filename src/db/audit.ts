@@ -42,15 +42,25 @@ export function auditSafe<T>(value: T): T {
   return walk(value) as T;
 }
 
+/**
+ * The changes as jsonb text. JSON.stringify escapes a NUL or a lone surrogate (`\u0000`,
+ * `\ud800`), and PostgreSQL's jsonb refuses exactly those escapes: only a text that has one takes
+ * the slow way through auditSafe (tens of thousands of changes need no deep copy).
+ */
+function changesJson(changes: AuditRecord["changes"]): string {
+  const text = JSON.stringify(changes);
+  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(auditSafe(changes)) : text;
+}
+
 function values(record: AuditRecord): unknown[] {
-  const r = auditSafe(record);
+  const r = auditSafe({ ...record, changes: [] });
   return [
     r.stack,
     r.commit,
     r.actor,
     r.at,
     r.planHash,
-    JSON.stringify(r.changes),
+    changesJson(record.changes),
     r.result,
     r.error ?? null,
     r.emergency ?? null,
