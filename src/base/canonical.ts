@@ -34,6 +34,9 @@ export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The values sorted by code point without repeats; an array that already is comes back as it is. */
 export function sortedUnique(values: readonly string[]): string[] {
-  return [...new Set(values)].sort(byCodePoint);
+  let ordered = true;
+  for (let i = 1; i < values.length && ordered; i++) ordered = values[i - 1]! < values[i]!;
+  return ordered ? (values as string[]) : [...new Set(values)].sort(byCodePoint);
 }

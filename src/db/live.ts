@@ -61,25 +61,26 @@ async function markDisabledOutside(db: Db, env: Environment, state: LiveState): 
 }
 
 /**
- * The hash of the live state, kind by kind: each object one line of its id, its fields in its
- * provider's order and its usage (a JSON array, so no value can pass for another). Objects are
- * sorted by id when read, so equal states hash equally without sorting keys.
+ * The hash of the live state, kind by kind: each object a JSON array of its id, its fields in its
+ * provider's order and its usage, so no value can pass for another. Objects are sorted by id when
+ * read, so equal states hash equally without sorting any keys.
  */
 export function hashLiveState(state: LiveState): string {
   const hash = createHash("sha256");
   for (const kind of DATABASE_KINDS) {
     const { fields } = providerOf(kind);
-    const lines = state[kind].map((o) => {
+    const rows = state[kind].map((o) => {
       const u = o.usage;
-      const usage = [
+      return [
+        o.id,
+        ...fieldValues(fields, o.fields),
         u.bills ?? null,
         u.holdsData ?? null,
         u.otherRelations ?? null,
         u.disabledOutside ?? null,
       ];
-      return JSON.stringify([o.id, ...fieldValues(fields, o.fields), ...usage]);
     });
-    hash.update(`${kind} ${lines.length}\n${lines.join("\n")}\n`);
+    hash.update(`${kind}\n${JSON.stringify(rows)}\n`);
   }
   return hash.digest("hex");
 }

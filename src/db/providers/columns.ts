@@ -56,32 +56,47 @@ export function fieldList(spec: RowTable): FieldList {
   return { scalars: spec.columns.map((c) => c.field), lists: (spec.links ?? []).map((l) => l.field) };
 }
 
-const keyColumns = (spec: RowTable) => spec.columns.filter((c) => c.key);
+/** The key columns of each table, found once (ids are made for every row of a plan). */
+const KEYS = new WeakMap<RowTable, Column[]>();
+function keyColumns(spec: RowTable): Column[] {
+  let keys = KEYS.get(spec);
+  if (!keys) KEYS.set(spec, (keys = spec.columns.filter((c) => c.key)));
+  return keys;
+}
 
 /** The id of a row: its key fields joined with '/' (`his/place/001`, `46060126/2026-01/0000000001`). */
 export function idOf(spec: RowTable, fields: Fields): string {
-  return keyColumns(spec)
-    .map((c) => String(fields[c.field]))
-    .join("/");
+  const keys = keyColumns(spec);
+  let id = String(fields[keys[0]!.field]);
+  for (let i = 1; i < keys.length; i++) id += "/" + String(fields[keys[i]!.field]);
+  return id;
 }
 
 /**
  * SELECT of every row of the kind, its link lists as sorted arrays (named after their fields), and
  * `extra` expressions over the row (`a` is the table's alias), e.g. whether issued bills use it.
+ * Each link table is aggregated once and joined (one pass over it, not one lookup per row).
  */
 export function selectSql(spec: RowTable, schema: string, extra: Record<string, string> = {}): string {
-  const columns = spec.columns.map((c) => `a.${quoteIdent(c.column)}`);
   const keys = keyColumns(spec);
-  const links = (spec.links ?? []).map((l) => {
-    const match = l.ownerColumns.map((o, i) => `l.${quoteIdent(o)} = a.${quoteIdent(keys[i]!.column)}`);
-    const value = `l.${quoteIdent(l.valueColumn)}`;
-    return (
-      `COALESCE((SELECT array_agg(${value}::text ORDER BY ${value}) FROM ${qualified(schema, l.table)} l ` +
-      `WHERE ${match.join(" AND ")}), '{}') AS ${quoteIdent(l.field)}`
+  const columns = spec.columns.map((c) => `a.${quoteIdent(c.column)}`);
+  const lists: string[] = [];
+  const joins: string[] = [];
+  (spec.links ?? []).forEach((l, i) => {
+    const owner = l.ownerColumns.map(quoteIdent);
+    const value = quoteIdent(l.valueColumn);
+    const on = owner.map((o, k) => `l${i}.${o} = a.${quoteIdent(keys[k]!.column)}`).join(" AND ");
+    lists.push(`COALESCE(l${i}.list, '{}') AS ${quoteIdent(l.field)}`);
+    joins.push(
+      `LEFT JOIN (SELECT ${owner.join(", ")}, array_agg(${value}::text ORDER BY ${value}) AS list ` +
+        `FROM ${qualified(schema, l.table)} GROUP BY ${owner.join(", ")}) l${i} ON ${on}`,
     );
   });
   const extras = Object.entries(extra).map(([name, sql]) => `${sql} AS ${quoteIdent(name)}`);
-  return `SELECT ${[...columns, ...links, ...extras].join(", ")} FROM ${qualified(schema, spec.table)} a`;
+  return (
+    `SELECT ${[...columns, ...lists, ...extras].join(", ")} FROM ${qualified(schema, spec.table)} a` +
+    joins.map((j) => ` ${j}`).join("")
+  );
 }
 
 /** A live row as the plan's fields. */
