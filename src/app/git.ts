@@ -1,16 +1,12 @@
 /** The git revision a declaration comes from: what a plan and the audit name. */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { bytesSync } from "../base/exec.ts";
 import type { Revision } from "../plan/types.ts";
 
 function git(cwd: string, args: string[]): Buffer {
-  return execFileSync("git", args, {
-    cwd,
-    stdio: ["ignore", "pipe", "ignore"],
-    maxBuffer: 256 * 1024 * 1024,
-  });
+  return bytesSync("git", args, { cwd });
 }
 
 /**

@@ -9,13 +9,13 @@
  * reaching out on its own (background networking, component updates, sync); the page itself may
  * load only file: and data: URLs, anything else is blocked and reported as an error.
  */
-import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { outputSync } from "./exec.ts";
 
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
 
@@ -39,7 +39,7 @@ export function findChromium(): { path: string } | { missing: string } {
  */
 export function chineseFontInstalled(): boolean | null {
   try {
-    return execFileSync("fc-list", [":lang=zh", "family"], { encoding: "utf8" }).trim() !== "";
+    return outputSync("fc-list", [":lang=zh", "family"]).trim() !== "";
   } catch {
     return null;
   }

@@ -17,11 +17,11 @@
  * - Files: a private work folder holding only what it is given; the tool reads back one result
  *   file, never following a link and never a special file.
  */
-import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { readRegularFile, StackFileError } from "./stack-file.ts";
+import { outputSync, runSync, start } from "../base/exec.ts";
 import { now } from "../base/time.ts";
 
 export interface ContainedRun {
@@ -67,9 +67,7 @@ export function stackIdentity(): Identity | null {
   const name = process.env.EBILL_OPS_STACK_USER || "nobody";
   const lookup = (flag: string) => {
     try {
-      return Number(
-        execFileSync("id", [flag, name], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(),
-      );
+      return Number(outputSync("id", [flag, name]).trim());
     } catch {
       throw new Error(
         `the user '${name}' that stack code runs as does not exist; create it or set EBILL_OPS_STACK_USER to an unprivileged user`,
@@ -87,13 +85,18 @@ let namespacesCache: boolean | undefined;
 /** Whether `unshare` can give the child its own user, PID, network and IPC namespaces here. */
 export function namespacesAvailable(identity: Identity | null = stackIdentity()): boolean {
   if (namespacesCache !== undefined) return namespacesCache;
-  const probe = spawnSync("unshare", [...NAMESPACE_FLAGS, "true"], {
-    stdio: "ignore",
-    timeout: 5_000,
-    cwd: "/",
-    ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
-  });
-  return (namespacesCache = probe.status === 0);
+  try {
+    const probe = runSync("unshare", [...NAMESPACE_FLAGS, "true"], {
+      stdio: "ignore",
+      timeoutMs: 5_000,
+      cwd: "/",
+      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+    });
+    return (namespacesCache = probe.code === 0);
+  } catch {
+    // No unshare here (util-linux missing): the process group is killed instead.
+    return (namespacesCache = false);
+  }
 }
 
 /** The environment of the child, built from nothing: only what evaluating a stack needs. */
@@ -155,7 +158,7 @@ export async function runContained(run: ContainedRun): Promise<ContainedOutcome>
     const [command, ...args] = namespacesAvailable(identity)
       ? ["unshare", ...NAMESPACE_FLAGS, "--", ...node]
       : node;
-    const child = spawn(command!, args, {
+    const child = start(command!, args, {
       cwd: work,
       env: childEnvironment(work, run.memoryMb),
       stdio: ["ignore", "pipe", "pipe"],
@@ -165,8 +168,8 @@ export async function runContained(run: ContainedRun): Promise<ContainedOutcome>
     });
     const kept: Buffer[] = [];
     const total = { bytes: 0 };
-    child.stdout.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
-    child.stderr.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+    child.stdout!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+    child.stderr!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
     const killGroup = () => {
       try {
         if (child.pid) process.kill(-child.pid, "SIGKILL");

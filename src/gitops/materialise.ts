@@ -5,25 +5,22 @@
  * with `git archive`, beside a link to this checkout's node_modules, and the stack is loaded from
  * there. The working tree is never touched.
  */
-import { execFile, spawn } from "node:child_process";
 import { mkdtemp, rm, stat, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { resolveStackFile } from "../config/load.ts";
+import { run, start } from "../base/exec.ts";
 import { REPO_ROOT } from "../base/paths.ts";
 
-const run = promisify(execFile);
 const STACK_EXTENSIONS = [".ts", ".json", ".yaml", ".yml"];
 
 async function git(cwd: string, args: string[]): Promise<string> {
-  try {
-    const { stdout } = await run("git", args, { cwd, maxBuffer: 16 * 1024 * 1024 });
-    return stdout.trim();
-  } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`git ${args.join(" ")} failed in ${cwd}: ${stderr || (error as Error).message}`);
-  }
+  const result = await run("git", args, { cwd });
+  if (result.code !== 0)
+    throw new Error(
+      `git ${args.join(" ")} failed in ${cwd}: ${result.stderr.trim() || `exit ${result.code}`}`,
+    );
+  return result.stdout.trim();
 }
 
 export interface CommitInfo {
@@ -118,15 +115,15 @@ export async function materialiseStack(ref: string, commitRef: string): Promise<
 /** `git archive SHA PATHS | tar -x -C DIR`, without a shell. */
 function archiveInto(repo: string, sha: string, paths: string[], dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const archive = spawn("git", ["archive", "--format=tar", sha, "--", ...paths], {
+    const archive = start("git", ["archive", "--format=tar", sha, "--", ...paths], {
       cwd: repo,
       stdio: ["ignore", "pipe", "pipe"],
     });
-    const tar = spawn("tar", ["-x", "-f", "-", "-C", dir], { stdio: ["pipe", "ignore", "pipe"] });
+    const tar = start("tar", ["-x", "-f", "-", "-C", dir], { stdio: ["pipe", "ignore", "pipe"] });
     let errors = "";
-    archive.stderr.on("data", (d: Buffer) => (errors += d.toString()));
-    tar.stderr.on("data", (d: Buffer) => (errors += d.toString()));
-    archive.stdout.pipe(tar.stdin);
+    archive.stderr!.on("data", (d: Buffer) => (errors += d.toString()));
+    tar.stderr!.on("data", (d: Buffer) => (errors += d.toString()));
+    archive.stdout!.pipe(tar.stdin!);
     let pending = 2;
     let failed = false;
     const done = (what: string) => (code: number | null) => {

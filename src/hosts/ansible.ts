@@ -4,7 +4,6 @@
  * stack's role variables, and its secrets from a temporary 0600 extra-vars file that is removed
  * when the run ends. Namespace test hosts are reached by running inside their controller namespace.
  */
-import { execFileSync, spawn } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +11,7 @@ import { renderInventory } from "../inventory/render.ts";
 import type { Environment } from "../model/environment.ts";
 import type { HostsConnection } from "./connection.ts";
 import { hostVars, secretVars } from "./vars.ts";
+import { onPath, run } from "../base/exec.ts";
 import { REPO_ROOT } from "../base/paths.ts";
 
 export const ANSIBLE_DIR = path.join(REPO_ROOT, "tasks", "ansible");
@@ -20,12 +20,7 @@ export const INSTALL_ANSIBLE =
   "Ansible is not installed: as root run 'apt-get install -y ansible' (Debian/Ubuntu; the OS repository is enough, no internet needed)";
 
 export function ansibleInstalled(): boolean {
-  try {
-    execFileSync("sh", ["-c", "command -v ansible-playbook"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
+  return onPath("ansible-playbook");
 }
 
 export interface PlaybookRun {
@@ -109,32 +104,19 @@ export function playbookCommand(
 export async function runPlaybook(
   env: Environment,
   connection: HostsConnection,
-  run: PlaybookRun,
+  request: PlaybookRun,
 ): Promise<PlaybookResult> {
   if (!ansibleInstalled()) throw new Error(INSTALL_ANSIBLE);
-  const cmd = playbookCommand(env, connection, run);
+  const cmd = playbookCommand(env, connection, request);
   const started = Date.now();
   try {
-    return await new Promise<PlaybookResult>((resolve, reject) => {
-      const child = spawn(cmd.command, cmd.args, {
-        env: cmd.env,
-        cwd: ANSIBLE_DIR,
-        stdio: run.stdio === "inherit" ? "inherit" : ["ignore", "pipe", "pipe"],
-      });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout?.on("data", (b: Buffer) => out.push(b));
-      child.stderr?.on("data", (b: Buffer) => err.push(b));
-      child.on("error", reject);
-      child.on("close", (code) =>
-        resolve({
-          code: code ?? 1,
-          stdout: Buffer.concat(out).toString("utf8"),
-          stderr: Buffer.concat(err).toString("utf8"),
-          seconds: (Date.now() - started) / 1000,
-        }),
-      );
-    });
+    const result = await run(cmd.command, cmd.args, { env: cmd.env, cwd: ANSIBLE_DIR, stdio: request.stdio });
+    return {
+      code: result.code ?? 1,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
     cmd.cleanup();
   }

@@ -2,9 +2,8 @@
  * The hosts' part of plan, apply and drift: tasks/ansible/site.yml in check mode with diffs for a
  * plan (each changed task a Change), the same playbook for the hosts with changes on apply.
  */
-import { execFile } from "node:child_process";
 import net from "node:net";
-import { promisify } from "node:util";
+import { run } from "../base/exec.ts";
 import type { Environment } from "../model/environment.ts";
 import { canonicalJson, sha256 } from "../base/canonical.ts";
 import type { Change, PlanSource, Skipped } from "../plan/types.ts";
@@ -15,8 +14,6 @@ import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./resu
 import { secretVars } from "./vars.ts";
 import { isManaged } from "../inventory/render.ts";
 import { OPERATING_SYSTEMS, osManaged } from "../model/operating-systems.ts";
-
-const run = promisify(execFile);
 
 /** Hosts Ansible configures: every host except signature-server appliances and Windows PCs. */
 export function managedHosts(env: Environment) {
@@ -40,21 +37,17 @@ export function unmanagedHosts(env: Environment): Skipped[] {
 /** Whether the host's SSH port accepts a TCP connection within 3 s (inside the namespace if any). */
 async function reachable(connection: HostsConnection, address: string, port: number): Promise<boolean> {
   if (connection.netns) {
-    try {
-      await run("ip", [
-        "netns",
-        "exec",
-        connection.netns,
-        "timeout",
-        "3",
-        "bash",
-        "-c",
-        `</dev/tcp/${address}/${port}`,
-      ]);
-      return true;
-    } catch {
-      return false;
-    }
+    const probe = await run("ip", [
+      "netns",
+      "exec",
+      connection.netns,
+      "timeout",
+      "3",
+      "bash",
+      "-c",
+      `</dev/tcp/${address}/${port}`,
+    ]).catch(() => null);
+    return probe?.code === 0;
   }
   return new Promise((resolve) => {
     const socket = net.connect({ host: address, port, timeout: 3000 });

@@ -14,7 +14,6 @@
  *   for the host name. Any other answer (a 404 from a proxy, another service on the port) is
  *   "not verified", never ok.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import http from "node:http";
@@ -26,6 +25,7 @@ import { resolveSecret } from "../config/secrets.ts";
 import { hostsStateFile, readNamespaceHosts } from "../hosts/connection.ts";
 import type { Environment } from "../model/environment.ts";
 import { signedCall, SUCCESS, verifyAnswer } from "../protocol/envelope.ts";
+import { run } from "../base/exec.ts";
 import { REPO_ROOT } from "../base/paths.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -403,39 +403,31 @@ const CHILD = path.join(REPO_ROOT, "src/rollover/probe-child.ts");
  * addresses exist only there, and it has no route off the machine). The target, app key included,
  * goes on stdin, never on a command line.
  */
-function probeInNamespace(target: ProbeTarget, netns: string): Promise<Observation> {
+async function probeInNamespace(target: ProbeTarget, netns: string): Promise<Observation> {
   const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn("ip", ["netns", "exec", netns, process.execPath, "--import", "tsx", CHILD], {
-      cwd: REPO_ROOT, // where `--import tsx` is resolved
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => child.kill("SIGKILL"), target.timeoutMs + 10_000);
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    const fail = (why: string) =>
-      resolve({
-        verdict: "not-probed",
-        layer: "policy",
-        ms: Date.now() - started,
-        evidence: `could not probe from namespace ${netns}: ${why}`,
-      });
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      fail(error.message);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      try {
-        resolve(JSON.parse(out) as Observation);
-      } catch {
-        fail(`exit ${code}: ${err.trim().split("\n").slice(-3).join(" ") || "no output"}`);
-      }
-    });
-    child.stdin.end(JSON.stringify(target));
+  const fail = (why: string): Observation => ({
+    verdict: "not-probed",
+    layer: "policy",
+    ms: Date.now() - started,
+    evidence: `could not probe from namespace ${netns}: ${why}`,
   });
+  try {
+    const child = await run("ip", ["netns", "exec", netns, process.execPath, "--import", "tsx", CHILD], {
+      cwd: REPO_ROOT, // where `--import tsx` is resolved
+      input: JSON.stringify(target),
+      timeoutMs: target.timeoutMs + 10_000,
+      killSignal: "SIGKILL",
+    });
+    try {
+      return JSON.parse(child.stdout) as Observation;
+    } catch {
+      return fail(
+        `exit ${child.code}: ${child.stderr.trim().split("\n").slice(-3).join(" ") || "no output"}`,
+      );
+    }
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,10 +3,8 @@
  * close-year.ts).
  * The decisions live in the pure modules beside this one (derive, readiness, carry-over).
  */
-import { execFile } from "node:child_process";
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { loadValidStack, resolveStackFile } from "../config/load.ts";
 import { withClient } from "../db/connect.ts";
 import { schemaOf } from "../db/reference-schema.ts";
@@ -35,6 +33,7 @@ import {
   writeTsStack,
   type WriteResult,
 } from "./write-year.ts";
+import { run } from "../base/exec.ts";
 import { REPO_ROOT } from "../base/paths.ts";
 
 /**
@@ -183,28 +182,21 @@ function withoutYear(env: Environment, year: number): Environment {
   };
 }
 
-const execFileAsync = promisify(execFile);
-
 /**
  * The written files must pass `validate`. A fresh process, because this one has the stack module
  * cached from before the edit (ES modules are loaded once per process).
  */
 async function validateInChild(file: string): Promise<void> {
-  try {
-    await execFileAsync(
-      process.execPath,
-      [path.join(REPO_ROOT, "bin/ebill-ops.mjs"), "validate", "--stack", file],
-      {
-        env: { ...process.env },
-        maxBuffer: 10 * 1024 * 1024,
-      },
-    );
-  } catch (error) {
-    const e = error as { stdout?: string; stderr?: string; message: string };
+  const result = await run(process.execPath, [
+    path.join(REPO_ROOT, "bin/ebill-ops.mjs"),
+    "validate",
+    "--stack",
+    file,
+  ]);
+  if (result.code !== 0)
     throw new Error(
-      `rollover prepare wrote ${file}, but it does not pass validate; fix the written files (git diff shows them):\n${e.stderr || e.stdout || e.message}`,
+      `rollover prepare wrote ${file}, but it does not pass validate; fix the written files (git diff shows them):\n${result.stderr || result.stdout}`,
     );
-  }
 }
 
 export { LayoutError };

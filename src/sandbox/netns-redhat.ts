@@ -11,9 +11,9 @@
  * names), on a Debian userland; SELinux, firewalld itself, authselect and systemd are not exercised.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { osFamily, type OsId } from "../model/operating-systems.ts";
+import { outputSync } from "../base/exec.ts";
 
 export type TestHostFamily = "Debian" | "RedHat";
 
@@ -80,5 +80,5 @@ export function makeRedHatFamily(root: string): void {
   write("etc/dnf/vars/releasever", "10\n");
   mkdirSync(path.join(root, "etc/yum.repos.d"), { recursive: true });
   // An rpm database of the host's own: it starts empty, the tests install their packages into it.
-  execFileSync("chroot", [root, "rpm", "--initdb"], { stdio: "ignore" });
+  outputSync("chroot", [root, "rpm", "--initdb"], { stdio: "ignore" });
 }

