@@ -12,7 +12,6 @@
  * start, sudo, controller start.
  * --redhat: the app host is a RedHat-family test host (Kylin V10-shaped), the others Debian.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -23,6 +22,7 @@ import { hostsSource, runSite } from "../src/hosts/source.ts";
 import { playbookCommand } from "../src/hosts/ansible.ts";
 import { sshOptions } from "../src/sandbox/netns.ts";
 import { sandboxEnv, startTestHosts } from "../test/hosts/fixture.ts";
+import { outputSync } from "../src/base/exec.ts";
 
 const ratioOnly = process.argv.includes("--ratio");
 const benchEnv = await sandboxEnv();
@@ -99,7 +99,7 @@ try {
   const bare = () => {
     const cmd = playbookCommand(env, connection.value, { playbook: "site.yml", check: true, diff: true });
     try {
-      execFileSync(cmd.command, cmd.args, {
+      outputSync(cmd.command, cmd.args, {
         env: cmd.env,
         cwd: path.join(import.meta.dirname, "../tasks/ansible"),
         stdio: "ignore",
@@ -164,7 +164,7 @@ try {
 
     const host = state.hosts[0]!;
     const ssh = (cmd: string) =>
-      execFileSync("ip", [
+      outputSync("ip", [
         "netns",
         "exec",
         state.controllerNamespace,
@@ -186,7 +186,7 @@ try {
     note("sudo", `${((avg(() => ssh("sudo true")) - sshTrue) * 1000).toFixed(0)} ms`);
     note(
       "ansible-playbook start on the controller (--version)",
-      `${(avg(() => execFileSync("ansible-playbook", ["--version"]), 3) * 1000).toFixed(0)} ms`,
+      `${(avg(() => outputSync("ansible-playbook", ["--version"]), 3) * 1000).toFixed(0)} ms`,
     );
     note(
       "load average at end",

@@ -16,7 +16,6 @@
  *   18.7 s before the fix).
  * - baseline: the same process loading nothing, to read the peaks against.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -27,6 +26,7 @@ import { billStockRanges } from "../src/config/rules/bill-stock.ts";
 import { RULES, runRules } from "../src/config/rules/index.ts";
 import { Environment, type EnvironmentInput } from "../src/model/environment.ts";
 import { REPO_ROOT } from "../src/base/paths.ts";
+import { outputSync } from "../src/base/exec.ts";
 
 const TODAY = new Date("2026-11-26T10:00:00+08:00");
 const SELF = fileURLToPath(import.meta.url);
@@ -218,10 +218,7 @@ async function main(): Promise<void> {
     try {
       await CASES[name]!.prepare?.(dir);
       // A fresh process per case, so the peak memory printed is that case's own.
-      const out = execFileSync(process.execPath, [...process.execArgv, SELF, "--case", name, dir], {
-        encoding: "utf8",
-        maxBuffer: 16 * 1024 * 1024,
-      });
+      const out = outputSync(process.execPath, [...process.execArgv, SELF, "--case", name, dir]);
       console.log(`${name.padEnd(18)} ${out.trim()}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -7,23 +7,20 @@
  * Dates are given to child processes with EBILL_OPS_TODAY (a .ts stack is evaluated once per
  * process); `npm run test:calendar` also runs this file under libfaketime at four dates.
  */
-import { execFile } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALENDAR_FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import { cli, tempRepo, type TempRepo } from "../rollover/helpers.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
-
-const run = promisify(execFile);
+import { output } from "../../src/base/exec.ts";
 
 async function printed(script: string, args: string[], today: string): Promise<unknown> {
-  const { stdout } = await run(
+  const stdout = await output(
     process.execPath,
     ["--import", "tsx", path.join(REPO_ROOT, "test/calendar", script), ...args],
-    { cwd: REPO_ROOT, env: { ...process.env, EBILL_OPS_TODAY: today }, maxBuffer: 20 * 1024 * 1024 },
+    { cwd: REPO_ROOT, env: { ...process.env, EBILL_OPS_TODAY: today } },
   );
   return JSON.parse(stdout);
 }

@@ -1,24 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxInput } from "../config/fixtures.ts";
+import { ebillOps as run } from "../harness/cli.ts";
 
-const run = promisify(execFile);
-const BIN = path.resolve("bin/ebill-ops.mjs");
-
-async function ebillOps(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run("node", [BIN, ...args], {
-      env: { ...process.env, NO_COLOR: "1", ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function ebillOps(args: string[], env: Record<string, string> = {}) {
+  return run(args, { cwd: process.cwd(), env: { ...process.env, NO_COLOR: "1", ...env } });
 }
 
 let dir: string;

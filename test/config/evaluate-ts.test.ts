@@ -3,7 +3,6 @@
  * tool (issue 10, item 3) is tried here against the contained evaluator. Why it matters: in a
  * pull request the stack's code must never reach the secrets or outlive the command.
  */
-import { execFileSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +11,7 @@ import { evaluateTsStack } from "../../src/config/evaluate-ts.ts";
 import { loadStack } from "../../src/config/load.ts";
 import { sandboxInput } from "./fixtures.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
+import { outputSync } from "../../src/base/exec.ts";
 
 const MODEL = path.join(REPO_ROOT, "src/model/environment.ts");
 const asRoot = process.getuid?.() === 0;
@@ -266,7 +266,7 @@ describe("a stack reads only its own files", () => {
   });
 
   it("a special file among the imports is refused, not read", async () => {
-    execFileSync("mkfifo", [path.join(dir, "project", "pipe.json")]);
+    outputSync("mkfifo", [path.join(dir, "project", "pipe.json")]);
     const result = await evaluate(
       "project/pipe.ts",
       `import data from "./pipe.json";\nexport default { data };\n`,

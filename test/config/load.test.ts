@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,6 +6,7 @@ import { dump } from "js-yaml";
 import { loadStack, resolveStackFile } from "../../src/config/load.ts";
 import { sandboxInput } from "./fixtures.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
+import { outputSync } from "../../src/base/exec.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -209,7 +209,7 @@ describe("special files are refused by the loader, with what they are", () => {
 
   it("a FIFO, without blocking on it", async () => {
     const fifo = path.join(dir, "fifo.yaml");
-    execFileSync("mkfifo", [fifo]);
+    outputSync("mkfifo", [fifo]);
     const result = await loadStack(fifo, { today });
     expect(result.issues[0]!.message).toMatch(/this path is a named pipe \(FIFO\), not a stack file/);
   });

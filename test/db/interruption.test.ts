@@ -3,7 +3,6 @@
  * a child process; a row lock held by the test stops it inside its transaction after it has
  * written partitions and most kinds, and the test kills it there with SIGKILL.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { databaseSource } from "../../src/db/source.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+import { start } from "../../src/base/exec.ts";
 
 let db: SandboxDatabase;
 let dir: string;
@@ -56,7 +56,7 @@ it("a killed apply changes nothing and the rerun converges", async () => {
   try {
     await blocker.query("BEGIN");
     await blocker.query("SELECT 1 FROM ebill.operator WHERE account = 'admin' FOR UPDATE");
-    const child = spawn(
+    const child = start(
       process.execPath,
       ["--import", "tsx", path.join(import.meta.dirname, "fixtures/apply-child.ts"), file],
       {
@@ -65,8 +65,8 @@ it("a killed apply changes nothing and the rerun converges", async () => {
       },
     );
     let output = "";
-    child.stdout.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (output += c.toString()));
+    child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
     const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
 
     // Blocked on our row lock, i.e. inside its transaction with the earlier kinds written.

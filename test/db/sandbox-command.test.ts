@@ -3,18 +3,14 @@
  * command, idempotent `up`, and plan on `--stack sandbox` following EBILL_SANDBOX_PG_PORT.
  * The sandbox goes to a temp dir (EBILL_SANDBOX_DIR) on a free port, never the developer's .sandbox/.
  */
-import { execFile } from "node:child_process";
 import { chmod, mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { effectivePort, SANDBOX_DEFAULT_PORT } from "../../src/db/connect.ts";
 import { freePort } from "../harness/postgres.ts";
+import { ebillOps } from "../harness/cli.ts";
 import { CALENDAR_FIXTURE_STACK, FIXTURE_STACK } from "../harness/fixture-stacks.ts";
-
-const run = promisify(execFile);
-const CLI = path.resolve(import.meta.dirname, "../../bin/ebill-ops.mjs");
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -27,16 +23,7 @@ async function cliWith(
   extra: Record<string, string>,
   ...args: string[]
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-      env: { ...env, ...extra },
-      timeout: 120_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? 1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
+  return ebillOps(args, { cwd: process.cwd(), env: { ...env, ...extra }, timeoutMs: 120_000 });
 }
 
 beforeAll(async () => {

@@ -2,18 +2,15 @@
  * A pull request must not make the plan job send a stack's secrets somewhere new: each way of
  * redirecting them is tried against the check the plan job runs before it gets the secrets.
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPlanComment, readPlanDir } from "../../src/gitops/comment.ts";
 import { destinationChanges } from "../../src/gitops/destinations.ts";
 import type { EnvironmentInput } from "../../src/model/environment.ts";
 import { parsed, sandboxInput } from "../config/fixtures.ts";
-
-const run = promisify(execFile);
+import { ebillOps } from "../harness/cli.ts";
 
 function changes(mutate: (e: EnvironmentInput) => void): string[] {
   const head = sandboxInput();
@@ -97,11 +94,7 @@ describe("the plan job's check and the comment", () => {
     const moved = sandboxInput();
     moved.database.host = "10.99.0.1";
     await writeFile(head, JSON.stringify(moved));
-    const cli = (args: string[]) =>
-      run("node", [path.resolve("bin/ebill-ops.mjs"), "gitops", "destinations", ...args]).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+    const cli = (args: string[]) => ebillOps(["gitops", "destinations", ...args], { cwd: process.cwd() });
     const same = await cli(["--base", base, "--head", base]);
     expect(same.code).toBe(0);
     // The base only says where the secrets go: a rule it breaks (here a missing mapping; after
@@ -119,7 +112,7 @@ describe("the plan job's check and the comment", () => {
 
     // The comment says why the stack was not planned, and does not call it a failure.
     const plans = path.join(dir, "plans");
-    await run("mkdir", ["-p", plans]);
+    await mkdir(plans, { recursive: true });
     await writeFile(path.join(plans, "sandbox.withheld"), changed.stdout);
     const outcomes = await readPlanDir(plans, ["sandbox"]);
     expect(outcomes).toEqual([

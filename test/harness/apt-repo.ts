@@ -4,10 +4,10 @@
  * file carries a "-security" suite like Debian's security archive, which is how the patch role
  * tells security updates from others.
  */
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { outputSync } from "../../src/base/exec.ts";
 
 export interface DemoPackage {
   name: string;
@@ -41,7 +41,7 @@ export function buildPackage(dir: string, pkg: DemoPackage): string {
     chmodSync(path.join(tree, "DEBIAN/postinst"), 0o755);
   }
   const deb = path.join(dir, `${pkg.name}_${pkg.version}_all.deb`);
-  execFileSync("dpkg-deb", ["--root-owner-group", "--build", tree, deb], { stdio: "ignore" });
+  outputSync("dpkg-deb", ["--root-owner-group", "--build", tree, deb], { stdio: "ignore" });
   rmSync(tree, { recursive: true, force: true });
   return deb;
 }
@@ -51,7 +51,7 @@ const sha256 = (file: string) => createHash("sha256").update(readFileSync(file))
 /** Writes Packages and Release for the .deb files already in `repo` (flat layout: `deb file:REPO ./`). */
 export function writeRepoIndex(repo: string, debs: readonly string[], suite = "bookworm-security"): void {
   const stanzas = debs.map((deb) => {
-    const control = execFileSync("dpkg-deb", ["-f", deb], { encoding: "utf8" }).trimEnd();
+    const control = outputSync("dpkg-deb", ["-f", deb]).trimEnd();
     return `${control}\nFilename: ./${path.basename(deb)}\nSize: ${statSync(deb).size}\nSHA256: ${sha256(deb)}\n`;
   });
   const packages = path.join(repo, "Packages");

@@ -16,7 +16,6 @@
  * returns in `server.env` for child processes (the CLI); likewise a random `FISCAL_APP_KEY`, since
  * plan and apply refuse a stack whose secrets do not all resolve.
  */
-import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { mkdtemp, readFile, rename, rm, writeFile, chmod, chown, mkdir, stat } from "node:fs/promises";
@@ -38,6 +37,7 @@ import {
   stopServer,
   type ServerLayout,
 } from "../../src/sandbox/postgres-server.ts";
+import { runSync } from "../../src/base/exec.ts";
 
 export const DB_USER = "ebill";
 export const DB_NAME = "ebill";
@@ -146,7 +146,7 @@ let exitHooked = false;
 
 function stopLeftovers(): void {
   for (const [root, s] of leftRunning) {
-    spawnSync(s.pgCtl, ["stop", "-m", "immediate", "-w", "-D", s.dataDir], {
+    runSync(s.pgCtl, ["stop", "-m", "immediate", "-w", "-D", s.dataDir], {
       stdio: "ignore",
       ...(s.user ? { uid: s.user.uid, gid: s.user.gid } : {}),
     });

@@ -4,9 +4,9 @@
  * RedHat-family test hosts have a real pending security update without the internet:
  * `dnf updateinfo list --security` and `dnf repoquery --upgrades --security` list it.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { outputSync } from "../../src/base/exec.ts";
 
 export interface TestRpm {
   name: string;
@@ -42,12 +42,10 @@ export function buildRpm(dir: string, pkg: TestRpm): string {
       "",
     ].join("\n"),
   );
-  execFileSync("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, spec], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  outputSync("rpmbuild", ["-bb", "--quiet", "--define", `_topdir ${top}`, spec]);
   const built = path.join(top, "RPMS", "noarch", `${pkg.name}-${pkg.version}-1.noarch.rpm`);
   const target = path.join(dir, path.basename(built));
-  execFileSync("mv", [built, target]);
+  renameSync(built, target);
   rmSync(top, { recursive: true, force: true });
   return target;
 }
@@ -57,7 +55,7 @@ export function buildRpm(dir: string, pkg: TestRpm): string {
  * `security` as covered by one security advisory of severity Important; the others are plain updates.
  */
 export function writeSecurityRepo(repo: string, advisoryId: string, security: readonly string[]): void {
-  execFileSync("createrepo_c", ["--quiet", repo], { stdio: ["ignore", "ignore", "pipe"] });
+  outputSync("createrepo_c", ["--quiet", repo]);
   const packages = readdirSync(repo)
     .filter((f) => f.endsWith(".noarch.rpm") && security.some((name) => f.startsWith(`${name}-`)))
     .map((file) => {
@@ -87,8 +85,6 @@ export function writeSecurityRepo(repo: string, advisoryId: string, security: re
       "",
     ].join("\n"),
   );
-  execFileSync("modifyrepo_c", ["--mdtype=updateinfo", updateinfo, path.join(repo, "repodata")], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  outputSync("modifyrepo_c", ["--mdtype=updateinfo", updateinfo, path.join(repo, "repodata")]);
   rmSync(updateinfo, { force: true });
 }

@@ -5,10 +5,8 @@
  * hand edit on either family must show up in drift with its host and file, and a host that runs
  * another OS family than declared stops the plan.
  */
-import { execFile } from "node:child_process";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../../src/model/environment.ts";
 import { hostsSource, runSite } from "../../src/hosts/source.ts";
@@ -22,9 +20,8 @@ import {
   type TestHostsContext,
   writeStackFile,
 } from "./fixture.ts";
-import { REPO_ROOT } from "../../src/base/paths.ts";
+import { ebillOps } from "../harness/cli.ts";
 
-const exec = promisify(execFile);
 const CONFIG = "/opt/ebill/conf/application.properties";
 
 describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
@@ -122,17 +119,7 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     for (const kind of DATABASE_KINDS) delete hostsOnly[kind];
     delete hostsOnly.printComponents;
     const stackFile = writeStackFile(dir, hostsOnly as unknown as typeof env);
-    const result = await exec(
-      "node",
-      [path.join(REPO_ROOT, "bin/ebill-ops.mjs"), "drift", "--stack", stackFile, "--json"],
-      {
-        env: process.env,
-        cwd: REPO_ROOT,
-      },
-    ).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const result = await ebillOps(["drift", "--stack", stackFile, "--json"]);
     expect(result.code, result.stderr).toBe(2);
     expect(result.stdout).toContain(`sbx-app${CONFIG}`);
     expect(result.stdout).toContain("http://10.9.9.9/hand-edited");

@@ -5,10 +5,8 @@
  * "-security" apt repository on the Debian hosts. The second host fails its health check, so the
  * rollout stops there and the third host is left exactly as it was; fixed, a rerun finishes.
  */
-import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { patchRollout, type PatchReport } from "../../src/hosts/patch.ts";
 import { runSite } from "../../src/hosts/source.ts";
@@ -23,9 +21,8 @@ import {
   type TestHostsContext,
   writeStackFile,
 } from "./fixture.ts";
-import { REPO_ROOT } from "../../src/base/paths.ts";
+import { ebillOps } from "../harness/cli.ts";
 
-const exec = promisify(execFile);
 const PACKAGE = "ebill-demo-tools";
 /** On the RedHat host: an update without a security advisory, which the rollout must leave alone. */
 const NOT_SECURITY = "ebill-demo-docs";
@@ -42,14 +39,7 @@ describe.skipIf(SKIP_REASON)("patch rollout over real SSH hosts of both OS famil
         ? `rpm -q --qf '%{VERSION}' ${pkg} 2>/dev/null`
         : `dpkg-query -W -f='\${Version}' ${pkg}`,
     ).trim();
-  const cli = (args: string[]) =>
-    exec("node", [path.join(REPO_ROOT, "bin/ebill-ops.mjs"), ...args], {
-      env: process.env,
-      cwd: REPO_ROOT,
-    }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+  const cli = (args: string[]) => ebillOps(args);
 
   beforeAll(async () => {
     const env = await sandboxEnv();

@@ -1,18 +1,18 @@
-import { execFileSync } from "node:child_process";
 /**
  * Driving the CLI as a user would: `node bin/ebill-ops.mjs ...` as a child process, against a stack
  * file pointed at the test's own PostgreSQL.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
 import { T, schemaOf } from "../../src/db/reference-schema.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { FIXTURE_TODAY } from "../harness/fixture-stacks.ts";
+import { outputSync } from "../../src/base/exec.ts";
+import { startEbillOps } from "../harness/cli.ts";
 
 export const REPO = path.resolve(import.meta.dirname, "../..");
-const BIN = path.join(REPO, "bin", "ebill-ops.mjs");
 
 export interface CliResult {
   code: number | null;
@@ -29,7 +29,7 @@ export interface Running {
 
 /** Starts the CLI; `done` resolves when it exits (by itself or killed). */
 export function startCli(args: string[], extraEnv: Record<string, string> = {}, cwd = REPO): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = startEbillOps(args, {
     cwd,
     env: {
       ...process.env,
@@ -111,9 +111,8 @@ export async function waitFor(what: string, check: () => Promise<boolean>, ms = 
 
 /** git in a temporary repository, with a fixed author so tests need no git configuration. */
 export function gitIn(repo: string, ...args: string[]): string {
-  return execFileSync("git", args, {
+  return outputSync("git", args, {
     cwd: repo,
-    encoding: "utf8",
     env: {
       ...process.env,
       GIT_AUTHOR_NAME: "运维工程师",

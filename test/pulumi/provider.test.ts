@@ -4,7 +4,6 @@
  * what the runner does to the same rows. And the provider survives what Pulumi does to it first:
  * `runtime.serializeFunction`, then evaluation in a plain Node process (no tsx, no vitest).
  */
-import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +16,7 @@ import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import { productionInput } from "../config/fixtures.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
+import { runSync } from "../../src/base/exec.ts";
 
 let db: SandboxDatabase;
 let sql: pg.Client;
@@ -189,8 +189,8 @@ async function readInPlainNode(
         .then((r) => console.log(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // plain Node: nothing of vitest or tsx preloaded
-    const child = spawnSync(process.execPath, ["-e", host], { cwd: REPO_ROOT, env, encoding: "utf8" });
-    return { text: serialized.text, stdout: child.stdout, stderr: child.stderr, status: child.status };
+    const child = runSync(process.execPath, ["-e", host], { cwd: REPO_ROOT, env });
+    return { text: serialized.text, stdout: child.stdout, stderr: child.stderr, status: child.code };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

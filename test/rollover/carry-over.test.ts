@@ -3,16 +3,15 @@
  * bills and next year's exchange stock this file adds), run as the CLI on a temp copy of the
  * stacks. Years come from the fixture's fiscal year; dates are pinned with EBILL_OPS_TODAY.
  */
-import { execFile } from "node:child_process";
 import { readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedBills, seededRanges } from "../../src/db/seed.ts";
 import { A4_LANDSCAPE_PRINTABLE, measure, pageErrors } from "../../src/base/browser.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { cli, REPO, tempRepo, type TempRepo } from "./helpers.ts";
 import { yuan } from "../../src/output/carry-over.ts";
+import { output } from "../../src/base/exec.ts";
 
 let db: SandboxDatabase;
 let repo: TempRepo;
@@ -215,7 +214,7 @@ describe("rollover carry-over", () => {
 
   it("writes files that pass the repository's prettier --check (format:check)", async () => {
     const prettier = path.join(REPO, "node_modules/prettier/bin/prettier.cjs");
-    const { stdout } = await promisify(execFile)(process.execPath, [prettier, "--check", "carry-over"], {
+    const stdout = await output(process.execPath, [prettier, "--check", "carry-over"], {
       cwd: repo.root, // the temp copy holds the repository's .prettierrc.json and no .prettierignore
     });
     expect(stdout).toContain("All matched files use Prettier code style!");

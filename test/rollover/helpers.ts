@@ -4,14 +4,13 @@
  * so the copied stack files import the real model. The CLI runs as a child process, as a user or the pipeline runs it; a fresh process also
  * sees stack files that prepare has just rewritten (ES modules are cached per process).
  */
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { copyFixtureStacks } from "../harness/fixture-stacks.ts";
+import { ebillOps } from "../harness/cli.ts";
 import os from "node:os";
 import path from "node:path";
 
 export const REPO = path.resolve(import.meta.dirname, "../..");
-const CLI = path.join(REPO, "bin/ebill-ops.mjs");
 
 export interface TempRepo {
   root: string;
@@ -40,26 +39,15 @@ export interface CliResult {
 }
 
 export function cli(args: string[], env: Record<string, string>, cwd = REPO): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      {
-        cwd,
-        env: {
-          ...process.env,
-          NO_COLOR: "1",
-          // Database-only: the sandbox's namespace hosts (if `npm run demo` made them on this
-          // machine) share the fixture's addresses and must never join these plans and applies.
-          EBILL_OPS_HOSTS_STATE: path.join(REPO, ".cache", "no-test-hosts", "state.json"),
-          ...env,
-        },
-        maxBuffer: 20 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
+  return ebillOps(args, {
+    cwd,
+    env: {
+      ...process.env,
+      NO_COLOR: "1",
+      // Database-only: the sandbox's namespace hosts (if `npm run demo` made them on this
+      // machine) share the fixture's addresses and must never join these plans and applies.
+      EBILL_OPS_HOSTS_STATE: path.join(REPO, ".cache", "no-test-hosts", "state.json"),
+      ...env,
+    },
   });
 }

@@ -2,7 +2,7 @@
  * A sandbox stack's probe of a namespace host runs inside the hosts' namespace (the address exists
  * only there, and that namespace has no route off the machine). Real namespaces: root only.
  */
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,6 +16,7 @@ import {
   type HostsState,
 } from "../../src/sandbox/netns.ts";
 import { REPO } from "./helpers.ts";
+import { outputSync, start } from "../../src/base/exec.ts";
 
 const SKIP = cannotMakeHosts();
 const KEY = "fedcba9876543210fedcba9876";
@@ -38,7 +39,7 @@ beforeAll(async () => {
     hosts: [{ name: "app", address: ADDRESS }],
   });
   process.env.EBILL_OPS_HOSTS_STATE = path.join(dir, "state.json");
-  standIn = spawn(
+  standIn = start(
     "ip",
     [
       "netns",
@@ -74,9 +75,7 @@ describe.skipIf(SKIP)("probes of namespace hosts", () => {
     const scope = networkScope({ kind: "sandbox" });
     expect(scope.namespace).toMatchObject({ netns: state.controllerNamespace, addresses: [ADDRESS] });
     // The namespace a probe runs in has no way off the machine.
-    expect(
-      execFileSync("ip", ["-n", state.controllerNamespace, "route", "show", "default"], { encoding: "utf8" }),
-    ).toBe("");
+    expect(outputSync("ip", ["-n", state.controllerNamespace, "route", "show", "default"])).toBe("");
 
     const fiscal = await probe(
       {

@@ -2,7 +2,6 @@
  * Probes prove the service, not the path, and a sandbox stack's probes never leave this machine.
  * Stand-ins run on 127.0.0.1; addresses elsewhere are only ever asked about, never sent to.
  */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import https from "node:https";
 import net from "node:net";
@@ -22,6 +21,7 @@ import { check } from "../../src/rollover/run.ts";
 import { tempRepo } from "./helpers.ts";
 import { fixtureEnv } from "./fixture-env.ts";
 import { signedStandIn, type StandIn } from "./stand-ins.ts";
+import { outputSync } from "../../src/base/exec.ts";
 
 const KEY = "0123456789abcdef0123456789";
 const machineOnly: NetworkScope = { machineOnly: true, noNamespace: "no namespace hosts are up" };
@@ -93,7 +93,7 @@ describe("what counts as the service", () => {
   it("a TLS certificate this machine does not trust proves nothing", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "ebill-tls-"));
     const [key, cert] = [path.join(dir, "key.pem"), path.join(dir, "cert.pem")];
-    execFileSync(
+    outputSync(
       "openssl",
       [
         "req",
