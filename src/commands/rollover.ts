@@ -3,8 +3,9 @@
  */
 import path from "node:path";
 import type { Command } from "commander";
-import { carryOver } from "../rollover/close-year.ts";
-import { check, DEFAULT_STOCK_DAYS, prepare } from "../rollover/run.ts";
+import { carryOver } from "../app/year-end.ts";
+import { check, DEFAULT_STOCK_DAYS } from "../rollover/check.ts";
+import { prepare } from "../rollover/prepare.ts";
 import { formatRange } from "../rollover/ranges.ts";
 import { yuan } from "../output/carry-over.ts";
 import { renderReadinessMarkdown, renderReadinessText } from "../output/readiness.ts";

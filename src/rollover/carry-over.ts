@@ -4,7 +4,9 @@
  * stock (旧票回收). Pure: live stock and usage are passed in. The finance office's report of it is
  * rendered by src/output/carry-over.ts.
  */
-import type { LiveState, LiveStock, UsageRow, UsedRun } from "./live.ts";
+import type { Environment } from "../model/environment.ts";
+import type { LiveStock, LiveView } from "./live-view.ts";
+import type { UsageRow, UsedRun } from "./year-facts.ts";
 import { yy } from "./derive.ts";
 import { formatRange, normalize, pad10, rangeSize, subtract, total, type NumberRange } from "./ranges.ts";
 
@@ -80,7 +82,7 @@ export function computeCarryOver(options: {
   hospital: { name: string; agencyCode: string; regionCode: string };
   year: number;
   date: string;
-  live: LiveState;
+  live: LiveView;
   usage: readonly UsageRow[];
   runs: readonly UsedRun[];
 }): CarryOver {
@@ -163,3 +165,26 @@ export function computeCarryOver(options: {
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The year's basic information as it was live: the local copy the contract asks for. */
+export function basicInfo(env: Environment, c: CarryOver, live: LiveView) {
+  const codes = new Set(live.billTypes.filter((b) => b.code.slice(6) === yy(c.year)).map((b) => b.code));
+  return {
+    stack: env.name,
+    hospital: env.hospital,
+    year: c.year,
+    date: c.date,
+    invoicingPoints: live.invoicingPoints,
+    paymentChannels: live.paymentChannels,
+    codeMappings: live.mappings,
+    billTypes: live.billTypes.filter((b) => codes.has(b.code)),
+    printTemplates: live.templates.filter((t) => codes.has(t.billCode)),
+    billStock: live.stock
+      .filter((s) => codes.has(s.billCode))
+      .map((s) => ({
+        ...s,
+        first: String(s.first).padStart(10, "0"),
+        last: String(s.last).padStart(10, "0"),
+      })),
+  };
+}

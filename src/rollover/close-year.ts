@@ -1,6 +1,7 @@
 /**
  * `rollover carry-over`: closes year Y once it has ended. Reads the year's bills and stock, records
- * the carry-over in `ebill_ops.rollover_carry_over` and writes the finance office's files.
+ * the carry-over in `ebill_ops.rollover_carry_over` and has the finance office's files written (by
+ * the caller's writeFiles, inside the same transaction; app/year-end.ts renders and prints them).
  *
  * Rules (each refused with a message saying why and what to do, nothing recorded or written):
  * - only after Y has ended on the hospital's clock (now() in its time zone): until 31 December
@@ -13,27 +14,16 @@
  *   to superseded/<when>/).
  * Record and files are written inside one transaction: a failure leaves the earlier state.
  */
-import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import * as prettier from "prettier";
 import { canonicalJson } from "../base/canonical.ts";
-import { withClient } from "../db/connect.ts";
-import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import type { Db } from "../db/providers/types.ts";
+import { OPS_SCHEMA, qualified, quoteIdent, schemaOf } from "../db/reference-schema.ts";
 import type { Environment } from "../model/environment.ts";
-import { chineseFontInstalled, htmlToPdf, findChromium, MISSING_CHINESE_FONT } from "../base/browser.ts";
 import { computeCarryOver, type CarryOver, type CarryOverLine } from "./carry-over.ts";
 import { yy } from "./derive.ts";
-import type { LiveState } from "./live.ts";
-import {
-  CARRY_OVER_TABLE,
-  carryOverDdl,
-  readLiveState,
-  readUsage,
-  readUsedRuns,
-  type Queryable,
-} from "./read-live.ts";
-import { checkYear, isoDay, loadForRollover, today } from "./run.ts";
-import { carryOverHtml, carryOverMarkdown } from "../output/carry-over.ts";
+import { readLiveView, type LiveView } from "./live-view.ts";
+import { readUsage, readUsedRuns } from "./year-facts.ts";
 
 export type CarryOverOutcome = "recorded" | "unchanged" | "superseded";
 
@@ -61,40 +51,25 @@ export function defaultCarryOverDir(stackFile: string, stack: string, year: numb
   return path.join(root, "carry-over", stack, String(year));
 }
 
-export async function carryOver(options: {
-  stack: string;
-  year: number;
-  out?: string;
-  force?: boolean;
-  /** Print report.html to report.pdf with the headless browser (default true). */
-  pdf?: boolean;
-}): Promise<CarryOverResult> {
-  checkYear(options.year);
-  const { file, env } = await loadForRollover(options.stack);
-  const year = options.year;
-  const day = today(env);
-  if (day.year <= year)
-    throw new Error(
-      `carry-over of ${year} runs only after ${year} has ended: today is ${isoDay(day)} (${env.maintenance.timezone}) ` +
-        `and bills of ${year} can be issued until 31 December. Run it on or after ${year + 1}-01-01 ` +
-        `(EBILL_OPS_TODAY=YYYY-MM-DD rehearses another date). Nothing was recorded or written.`,
-    );
-  const dir = path.resolve(options.out ?? defaultCarryOverDir(file, env.name, year));
-  const result = await withClient(env, (db) =>
-    recordAndWrite(db, env, { year, date: isoDay(day), dir, force: options.force ?? false }),
-  );
-  if (options.pdf === false) return result;
-  const pdfProblem = await printPdf(dir, result.files);
-  return pdfProblem ? { ...result, pdfProblem } : result;
-}
+/** Writes the carry-over's files into `dir` (inside the record's transaction); returns their paths. */
+export type WriteCarryOverFiles = (
+  dir: string,
+  carry: CarryOver,
+  live: LiveView,
+  options: { onlyMissing: boolean },
+) => Promise<string[]>;
 
-async function recordAndWrite(
-  db: Queryable,
+/**
+ * Records the carry-over of year `o.year` and writes its files, in one transaction: a failure
+ * (a refusal, a file that cannot be written) leaves the earlier record and files as they were.
+ */
+export async function recordCarryOver(
+  db: Db,
   env: Environment,
-  o: { year: number; date: string; dir: string; force: boolean },
+  o: { year: number; date: string; dir: string; force: boolean; writeFiles: WriteCarryOverFiles },
 ): Promise<CarryOverResult> {
   const schema = schemaOf(env);
-  const live = await readLiveState(db, schema);
+  const live = await readLiveView(db, env);
   const usage = await readUsage(db, schema, o.year);
   if (usage.length === 0)
     throw new Error(
@@ -144,7 +119,7 @@ async function recordAndWrite(
     }
     if (outcome !== "unchanged") await insertRecord(db, carry);
     // An unchanged record leaves its files as they are; only missing ones (an interrupted run) are written.
-    const files = await writeFiles(o.dir, env, carry, live, { onlyMissing: outcome === "unchanged" });
+    const files = await o.writeFiles(o.dir, carry, live, { onlyMissing: outcome === "unchanged" });
     await db.query("COMMIT");
     return { carryOver: carry, outcome, dir: o.dir, files, ...(keptDir ? { keptDir } : {}) };
   } catch (error) {
@@ -160,7 +135,7 @@ interface Recorded {
   supersedes?: string;
 }
 
-async function currentRecord(db: Queryable, stack: string, year: number): Promise<Recorded | null> {
+async function currentRecord(db: Db, stack: string, year: number): Promise<Recorded | null> {
   const table = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
   const { rows } = await db.query<{ line: CarryOverLine | null; date: string; recorded_at: Date }>(
     `SELECT line, to_char(coalesce(carried_on, recorded_at::date), 'YYYY-MM-DD') AS date, recorded_at
@@ -206,7 +181,7 @@ function refusal(stack: string, year: number, earlier: Recorded, now: readonly C
   );
 }
 
-async function insertRecord(db: Queryable, c: CarryOver): Promise<void> {
+async function insertRecord(db: Db, c: CarryOver): Promise<void> {
   const table = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
   for (const l of c.lines)
     await db.query(
@@ -248,97 +223,40 @@ async function keepFiles(dir: string, recordedAt: Date): Promise<string | undefi
   return target;
 }
 
-/**
- * The files, formatted as the repository formats them (its prettier settings), so committing
- * them keeps `format:check` green. Unchanged files are not touched.
- */
-async function writeFiles(
-  dir: string,
-  env: Environment,
-  c: CarryOver,
-  live: LiveState,
-  options: { onlyMissing: boolean },
-): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
-  const files: [string, string][] = [
-    ["basic-info.json", JSON.stringify(basicInfo(env, c, live), null, 2)],
-    ["carry-over.json", JSON.stringify(c, null, 2)],
-    ["report.md", carryOverMarkdown(c)],
-    ["report.html", carryOverHtml(c)],
-  ];
-  const written: string[] = [];
-  for (const [name, raw] of files) {
-    const target = path.join(dir, name);
-    const before = await readFile(target, "utf8").catch(() => null);
-    if (before !== null && options.onlyMissing) {
-      written.push(target);
-      continue;
-    }
-    const text = await formatted(target, raw);
-    if (before !== text) await writeFile(target, text);
-    written.push(target);
-  }
-  return written;
-}
-
-async function formatted(file: string, text: string): Promise<string> {
-  const config = (await prettier.resolveConfig(file)) ?? {};
-  return prettier.format(text, { ...config, filepath: file });
-}
-
-/** The year's basic information as it was live: the local copy the contract asks for. */
-function basicInfo(env: Environment, c: CarryOver, live: LiveState) {
-  const codes = new Set(live.billTypes.filter((b) => b.code.slice(6) === yy(c.year)).map((b) => b.code));
-  return {
-    stack: env.name,
-    hospital: env.hospital,
-    year: c.year,
-    date: c.date,
-    invoicingPoints: live.invoicingPoints,
-    paymentChannels: live.paymentChannels,
-    codeMappings: live.mappings,
-    billTypes: live.billTypes.filter((b) => codes.has(b.code)),
-    printTemplates: live.templates.filter((t) => codes.has(t.billCode)),
-    billStock: live.stock
-      .filter((s) => codes.has(s.billCode))
-      .map((s) => ({
-        ...s,
-        first: String(s.first).padStart(10, "0"),
-        last: String(s.last).padStart(10, "0"),
-      })),
-  };
-}
+export const CARRY_OVER_TABLE = "rollover_carry_over";
 
 /**
- * report.html printed to report.pdf by the headless browser; kept when the HTML did not change
- * since the PDF was made. The reason when it cannot be made (the record and other files stand).
+ * The tool's record of a closed year, one row per point and code. A record is never overwritten:
+ * `rollover carry-over --force` marks the current rows superseded (`superseded_at`) and adds new
+ * ones, so at most one current row per stack, year, point and code (the partial unique index).
+ * `line` holds the whole computed line (amounts, ranges) so a rerun can tell "the same figures".
+ * The ALTERs bring a table made by an earlier version (primary key, no amounts) to this shape.
  */
-async function printPdf(dir: string, files: string[]): Promise<string | undefined> {
-  const html = files.find((f) => f.endsWith("report.html"));
-  if (!html) return "no report.html";
-  const pdf = path.join(dir, "report.pdf");
-  const [htmlTime, pdfTime] = await Promise.all(
-    [html, pdf].map((f) =>
-      stat(f).then(
-        (s) => s.mtimeMs,
-        () => null,
-      ),
-    ),
-  );
-  if (pdfTime != null && htmlTime != null && pdfTime >= htmlTime) {
-    files.push(pdf);
-    return undefined;
-  }
-  const browser = findChromium();
-  if ("missing" in browser) return browser.missing;
-  if (chineseFontInstalled() === false) return MISSING_CHINESE_FONT;
-  try {
-    const printed = await htmlToPdf(html, pdf);
-    files.push(pdf);
-    return printed.errors.length > 0
-      ? `report.html has errors in the browser: ${printed.errors.join("; ")}`
-      : undefined;
-  } catch (error) {
-    return `the browser could not print report.html: ${error instanceof Error ? error.message : String(error)}`;
-  }
+export function carryOverDdl(): string {
+  const t = qualified(OPS_SCHEMA, CARRY_OVER_TABLE);
+  return `
+CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
+CREATE TABLE IF NOT EXISTS ${t} (
+  stack         text        NOT NULL,
+  year          integer     NOT NULL,
+  place_code    varchar(50) NOT NULL,
+  bill_code     char(8)     NOT NULL,
+  used_count    integer     NOT NULL,
+  voided_count  integer     NOT NULL,
+  first_used    char(10),
+  last_used     char(10),
+  distributed   bigint      NOT NULL,
+  unused_count  bigint      NOT NULL,
+  unused_ranges jsonb       NOT NULL,
+  recorded_at   timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${quoteIdent(`${CARRY_OVER_TABLE}_pkey`)};
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS red_flush_count integer;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS issued_amount   numeric(16,2);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS red_flush_amount numeric(16,2);
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS carried_on      date;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS line            jsonb;
+ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS superseded_at   timestamptz;
+CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdent(`${CARRY_OVER_TABLE}_current`)}
+  ON ${t} (stack, year, place_code, bill_code) WHERE superseded_at IS NULL;`;
 }

@@ -17,7 +17,7 @@ import {
   type ProbeTarget,
 } from "../../src/rollover/probe.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
-import { check } from "../../src/rollover/run.ts";
+import { check } from "../../src/rollover/check.ts";
 import { tempRepo } from "./helpers.ts";
 import { fixtureEnv } from "./fixture-env.ts";
 import { signedStandIn, type StandIn } from "./stand-ins.ts";

@@ -1,11 +1,11 @@
 /** Readiness rules that do not need a database: the live state is given. */
 import { describe, expect, it } from "vitest";
-import type { LiveState } from "../../src/rollover/live.ts";
+import type { LiveView } from "../../src/rollover/live-view.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
 import { fixtureEnv } from "./fixture-env.ts";
 
 /** Everything of the fixture's year live: only the declaration decides. */
-function liveOf(env: ReturnType<typeof fixtureEnv>): LiveState {
+function liveOf(env: ReturnType<typeof fixtureEnv>): LiveView {
   return {
     dataDirectory: null,
     tablespaces: [],

@@ -8,7 +8,6 @@ import { Environment } from "../../src/model/environment.ts";
 import { daysElapsed, deriveYear, roundUpNice } from "../../src/rollover/derive.ts";
 import { subtract } from "../../src/rollover/ranges.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
-import { yearsOfBound } from "../../src/rollover/read-live.ts";
 import { computeCarryOver } from "../../src/rollover/carry-over.ts";
 import {
   addYearToStackText,
@@ -56,14 +55,6 @@ describe("ranges", () => {
       { first: 21, last: 94 },
     ]);
     expect(subtract([{ first: 5, last: 9 }], [])).toEqual([{ first: 5, last: 9 }]);
-  });
-
-  it("reads the years a partition bound covers (upper bound exclusive)", () => {
-    expect(yearsOfBound("FOR VALUES FROM ('2027-01-01 00:00:00') TO ('2028-01-01 00:00:00')")).toEqual([
-      2027,
-    ]);
-    expect(yearsOfBound("FOR VALUES FROM ('2026-01-01') TO ('2028-01-01')")).toEqual([2026, 2027]);
-    expect(yearsOfBound("DEFAULT")).toEqual([]);
   });
 });
 

@@ -77,6 +77,7 @@ export const tablespaces: Provider = {
         location: declaredLocation(env, r.data_directory ?? "", r.location),
       },
       usage: { otherRelations: r.other_relations },
+      facts: { location: r.location },
     }));
   },
   declared: (env) =>

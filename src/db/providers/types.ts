@@ -41,8 +41,12 @@ export interface LiveObject {
   id: string;
   fields: Fields;
   usage: Usage;
-  /** Facts that change all day long (the last bill number used): checked, but not part of the hash. */
-  facts?: { lastUsed?: string };
+  /**
+   * Facts the plan checks or shows but never compares nor hashes: the last bill number used in a
+   * stock range (it moves with every bill issued), where a tablespace is on the server's disk (a
+   * sandbox maps declared locations under its own folder).
+   */
+  facts?: { lastUsed?: string; location?: string };
 }
 
 export interface Declared {

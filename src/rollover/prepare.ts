@@ -1,30 +1,18 @@
 /**
- * Year-end jobs wired to files, the database and the network: prepare and check (carry-over is in
- * close-year.ts).
- * The decisions live in the pure modules beside this one (derive, readiness, carry-over).
+ * `rollover prepare`: writes year Y's declaration (derived from Y-1, stock sized from Y-1's issuing
+ * in the database or offline) as a reviewable change, and checks that it validates. The decisions
+ * live in the pure modules beside this one (derive, offline-sizing, write-year).
  */
 import { stat } from "node:fs/promises";
 import path from "node:path";
-import { loadValidStack, resolveStackFile } from "../config/load.ts";
+import { run } from "../base/exec.ts";
+import { REPO_ROOT } from "../base/paths.ts";
 import { withClient } from "../db/connect.ts";
 import { schemaOf } from "../db/reference-schema.ts";
-import { isMapped, physicalLocation } from "../db/tablespaces.ts";
 import type { Environment } from "../model/environment.ts";
-import { localDate, now } from "../base/time.ts";
-import { redactDeep, secretValues } from "../config/redact.ts";
 import { codeForYear, daysElapsed, deriveYear, type PointUsage, type SizingLine } from "./derive.ts";
-import type { LiveState, UsageRow, UsedRun } from "./live.ts";
 import { offlineSizing, type OfflineOptions, type SizingBasis } from "./offline-sizing.ts";
-import {
-  diskSpace,
-  interfaceTargets,
-  isLocalDatabase,
-  networkScope,
-  probe,
-  type DiskSpace,
-} from "./probe.ts";
-import { readLiveState, readUsage, readUsedRuns } from "./read-live.ts";
-import { evaluateReadiness, type ReadinessReport } from "./readiness.ts";
+import { checkYear, loadForRollover, today } from "./stack.ts";
 import {
   ensureYearListed,
   LayoutError,
@@ -33,36 +21,7 @@ import {
   writeTsStack,
   type WriteResult,
 } from "./write-year.ts";
-import { run } from "../base/exec.ts";
-import { REPO_ROOT } from "../base/paths.ts";
-
-/**
- * Rollover reports readiness item by item itself. The validation rules no longer read the date
- * (the year-end banner does), so this ordinary day changes nothing today; it keeps rollover
- * loading stacks as on any day whatever a rule might do with the date.
- */
-const ORDINARY_DAY = new Date("2000-06-15T12:00:00Z");
-
-export async function loadForRollover(stack: string): Promise<{ file: string; env: Environment }> {
-  const file = await resolveStackFile(stack);
-  const { env } = await loadValidStack(file, { today: ORDINARY_DAY });
-  return { file, env };
-}
-
-export function today(env: Environment) {
-  return localDate(now(), env.maintenance.timezone);
-}
-
-export const isoDay = (d: { year: number; month: number; day: number }) =>
-  `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
-
-export function checkYear(year: number): void {
-  if (!Number.isInteger(year) || year < 2020 || year > 2099)
-    throw new Error(`--year ${year} is not a fiscal year`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// prepare
+import { readUsage } from "./year-facts.ts";
 
 export interface PrepareResult extends WriteResult {
   file: string;
@@ -200,91 +159,3 @@ async function validateInChild(file: string): Promise<void> {
 }
 
 export { LayoutError };
-
-// ---------------------------------------------------------------------------------------------
-// check
-
-/** January: the stock must last at least the first month of the new year by default. */
-export const DEFAULT_STOCK_DAYS = 31;
-/** Probes wait at most this long even if the declared interface timeout is longer. */
-const PROBE_CAP_MS = 10_000;
-
-export async function check(options: {
-  stack: string;
-  year: number;
-  days?: number;
-}): Promise<ReadinessReport> {
-  checkYear(options.year);
-  const { env } = await loadForRollover(options.stack);
-  const year = options.year;
-  const schema = schemaOf(env);
-  let live: LiveState | null = null;
-  let liveError: string | undefined;
-  let lastYearUsage: UsageRow[] = [];
-  let thisYearRuns: UsedRun[] = [];
-  try {
-    await withClient(env, async (db) => {
-      live = await readLiveState(db, schema);
-      lastYearUsage = await readUsage(db, schema, year - 1);
-      thisYearRuns = await readUsedRuns(db, schema, year);
-    });
-  } catch (error) {
-    liveError = error instanceof Error ? error.message : String(error);
-  }
-
-  // Decided before anything is sent: a sandbox stack's probes stay on this machine.
-  const scope = networkScope(env);
-  const probes = await Promise.all(interfaceTargets(env, PROBE_CAP_MS).map((t) => probe(t, scope)));
-
-  const disk: Record<string, { space: DiskSpace | null; reason?: string }> = {};
-  const liveState = live as LiveState | null;
-  for (const t of (env.tablespaces ?? []).filter((x) => x.year === year)) {
-    if (!isLocalDatabase(env.database.host)) {
-      disk[t.location] = {
-        space: null,
-        reason: `could not be measured: the database runs on ${env.database.host}, not on this machine; run 'df -h ${t.location}' there`,
-      };
-      continue;
-    }
-    // Live: where it is. Not yet created: where apply will put it (a sandbox maps declared paths
-    // under its server's folder).
-    const location =
-      liveState?.tablespaces.find((l) => l.name === t.name)?.location ||
-      (isMapped(env) && liveState?.dataDirectory
-        ? physicalLocation(env, liveState.dataDirectory, t.location)
-        : t.location);
-    const measured = await measureNearest(location);
-    disk[t.location] = measured
-      ? { space: measured.space, reason: measured.at === location ? undefined : `measured at ${measured.at}` }
-      : { space: null, reason: `could not be measured: no directory on the path ${location}` };
-  }
-
-  const day = today(env);
-  // A report goes to an issue: no secret value may be in it, whatever an error message held.
-  return redactDeep(
-    evaluateReadiness({
-      env,
-      stack: env.name,
-      year,
-      today: isoDay(day),
-      live,
-      liveError,
-      lastYearUsage,
-      lastYearDays: daysElapsed(year - 1, day),
-      thisYearRuns,
-      stockDays: options.days ?? DEFAULT_STOCK_DAYS,
-      probes,
-      disk,
-    }),
-    secretValues(env),
-  );
-}
-
-/** Free space where the tablespace is or will be: its directory, or the nearest existing parent. */
-async function measureNearest(dir: string): Promise<{ space: DiskSpace; at: string } | null> {
-  for (let at = dir; ; at = path.dirname(at)) {
-    const space = await diskSpace(at);
-    if (space) return { space, at };
-    if (path.dirname(at) === at) return null;
-  }
-}
