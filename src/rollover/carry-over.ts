@@ -76,7 +76,7 @@ export interface CarryOver {
   supersedes?: string;
 }
 
-export function computeCarryOver(options: {
+export interface CarryOverInput {
   stack: string;
   stackKind: StackKind;
   hospital: { name: string; agencyCode: string; regionCode: string };
@@ -85,70 +85,80 @@ export function computeCarryOver(options: {
   live: LiveView;
   usage: readonly UsageRow[];
   runs: readonly UsedRun[];
-}): CarryOver {
-  const suffix = yy(options.year);
-  const ofYear = (s: LiveStock) => s.billCode.slice(6) === suffix;
-  const placeName = (code: string) => options.live.invoicingPoints.find((p) => p.code === code)?.name ?? "";
-  const keys = new Map<string, { place: string; billCode: string }>();
-  for (const s of options.live.stock.filter(ofYear)) keys.set(`${s.place}/${s.billCode}`, s);
-  for (const u of options.usage) keys.set(`${u.place}/${u.billCode}`, u);
+}
 
-  const lines: CarryOverLine[] = [...keys.values()]
-    .sort((a, b) => (a.place === b.place ? cmp(a.billCode, b.billCode) : cmp(a.place, b.place)))
-    .map(({ place, billCode }) => {
-      const stock: NumberRange[] = normalize(
-        options.live.stock
-          .filter((s) => s.place === place && s.billCode === billCode)
-          .map((s) => ({ first: s.first, last: s.last })),
-      );
-      const runs = options.runs
-        .filter((r) => r.place === place && r.billCode === billCode)
-        .map((r) => ({ first: r.first, last: r.last }));
-      const usage = options.usage.find((u) => u.place === place && u.billCode === billCode);
-      const unused = subtract(stock, runs);
-      const issuedFen = usage?.issuedFen ?? 0;
-      const redFlushFen = usage?.redFlushFen ?? 0;
-      return {
-        place,
-        placeName: placeName(place),
-        billCode,
-        billName: options.live.billTypes.find((b) => b.code === billCode)?.name ?? "",
-        used: usage?.count ?? 0,
-        voided: usage?.voided ?? 0,
-        redFlushed: usage?.redFlushed ?? 0,
-        issuedFen,
-        redFlushFen,
-        netFen: issuedFen + redFlushFen,
-        firstUsed: usage ? pad10(usage.first) : null,
-        lastUsed: usage ? pad10(usage.last) : null,
-        distributed: total(stock),
-        unused: unused.map((r) => ({ first: pad10(r.first), last: pad10(r.last), count: rangeSize(r) })),
-        unusedCount: total(unused),
-        outsideStock: subtract(runs, stock).map(formatRange),
-      };
-    });
-  const sum = (f: (l: CarryOverLine) => number) => lines.reduce((n, l) => n + f(l), 0);
-  const nextSuffix = yy(options.year + 1);
-  const nextYearExchange = options.live.stock
+const pointName = (live: LiveView, code: string) =>
+  live.invoicingPoints.find((p) => p.code === code)?.name ?? "";
+
+/** One point and code: what was distributed, used (and how), and what is left to write off. */
+function lineOf(input: CarryOverInput, place: string, billCode: string): CarryOverLine {
+  const stock: NumberRange[] = normalize(
+    input.live.stock
+      .filter((s) => s.place === place && s.billCode === billCode)
+      .map((s) => ({ first: s.first, last: s.last })),
+  );
+  const runs = input.runs
+    .filter((r) => r.place === place && r.billCode === billCode)
+    .map((r) => ({ first: r.first, last: r.last }));
+  const usage = input.usage.find((u) => u.place === place && u.billCode === billCode);
+  const unused = subtract(stock, runs);
+  const issuedFen = usage?.issuedFen ?? 0;
+  const redFlushFen = usage?.redFlushFen ?? 0;
+  return {
+    place,
+    placeName: pointName(input.live, place),
+    billCode,
+    billName: input.live.billTypes.find((b) => b.code === billCode)?.name ?? "",
+    used: usage?.count ?? 0,
+    voided: usage?.voided ?? 0,
+    redFlushed: usage?.redFlushed ?? 0,
+    issuedFen,
+    redFlushFen,
+    netFen: issuedFen + redFlushFen,
+    firstUsed: usage ? pad10(usage.first) : null,
+    lastUsed: usage ? pad10(usage.last) : null,
+    distributed: total(stock),
+    unused: unused.map((r) => ({ first: pad10(r.first), last: pad10(r.last), count: rangeSize(r) })),
+    unusedCount: total(unused),
+    outsideStock: subtract(runs, stock).map(formatRange),
+  };
+}
+
+/** Next year's ranges set aside for exchanging old bills, as distributed in the database. */
+function exchangeStockOf(input: CarryOverInput): ExchangeStock[] {
+  const nextSuffix = yy(input.year + 1);
+  return input.live.stock
     .filter((s) => s.billCode.slice(6) === nextSuffix && s.purpose === "exchange")
     .sort((a, b) => cmp(a.place, b.place) || cmp(a.billCode, b.billCode) || a.first - b.first)
     .map((s) => ({
       place: s.place,
-      placeName: placeName(s.place),
+      placeName: pointName(input.live, s.place),
       billCode: s.billCode,
       batch: s.batch,
       first: pad10(s.first),
       last: pad10(s.last),
       count: rangeSize(s),
     }));
+}
+
+export function computeCarryOver(input: CarryOverInput): CarryOver {
+  const suffix = yy(input.year);
+  const ofYear = (s: LiveStock) => s.billCode.slice(6) === suffix;
+  const keys = new Map<string, { place: string; billCode: string }>();
+  for (const s of input.live.stock.filter(ofYear)) keys.set(`${s.place}/${s.billCode}`, s);
+  for (const u of input.usage) keys.set(`${u.place}/${u.billCode}`, u);
+  const lines = [...keys.values()]
+    .sort((a, b) => (a.place === b.place ? cmp(a.billCode, b.billCode) : cmp(a.place, b.place)))
+    .map(({ place, billCode }) => lineOf(input, place, billCode));
+  const sum = (f: (l: CarryOverLine) => number) => lines.reduce((n, l) => n + f(l), 0);
   return {
-    stack: options.stack,
-    stackKind: options.stackKind,
-    hospital: options.hospital.name,
-    agencyCode: options.hospital.agencyCode,
-    regionCode: options.hospital.regionCode,
-    year: options.year,
-    date: options.date,
+    stack: input.stack,
+    stackKind: input.stackKind,
+    hospital: input.hospital.name,
+    agencyCode: input.hospital.agencyCode,
+    regionCode: input.hospital.regionCode,
+    year: input.year,
+    date: input.date,
     lines,
     totals: {
       used: sum((l) => l.used),
@@ -160,7 +170,7 @@ export function computeCarryOver(options: {
       distributed: sum((l) => l.distributed),
       unused: sum((l) => l.unusedCount),
     },
-    nextYearExchange,
+    nextYearExchange: exchangeStockOf(input),
   };
 }
 

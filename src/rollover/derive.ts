@@ -6,6 +6,7 @@
  */
 import { PARTITIONED_TABLES, type Environment } from "../model/environment.ts";
 import type { YearDeclaration } from "../model/compose.ts";
+import { pad10 } from "./ranges.ts";
 
 /** Bills issued by one invoicing point under one bill code in a year, as read from the database. */
 export interface PointUsage {
@@ -95,29 +96,16 @@ export interface DerivedYear {
   sizing: SizingLine[];
 }
 
-const pad10 = (n: number): string => String(n).padStart(10, "0");
+/** A text of year Y-1 in year Y: every "2026" becomes "2027". */
+const renameYear = (text: string, year: number) => text.split(String(year - 1)).join(String(year));
 
-/**
- * Year `year` from year `year - 1` of `env`. `usage` is last year's issuing per point and code,
- * `days` the days of last year it covers. Stock numbering of each new code continues after the
- * highest number any declaration already hands out for it (normally none: a new code starts at
- * 0000000001).
- */
-export function deriveYear(
-  env: Environment,
-  year: number,
-  usage: readonly PointUsage[],
-  days: number,
-): DerivedYear {
-  const previous = yearPart(env, year - 1);
+/** The year's tablespace(s) and one partition per bill table, named and placed like last year's. */
+function deriveStorage(previous: YearDeclaration, year: number) {
   const from = String(year - 1);
-  const to = String(year);
-  const renameYear = (text: string) => text.split(from).join(to);
-
   const tablespaces = previous.tablespaces.map((t) => {
-    const name = t.name.includes(from) ? renameYear(t.name) : `ebill_${year}`;
+    const name = t.name.includes(from) ? renameYear(t.name, year) : `ebill_${year}`;
     const location = t.location.includes(from)
-      ? renameYear(t.location)
+      ? renameYear(t.location, year)
       : `${t.location.replace(/\/+$/, "")}/${name}`;
     return { name, year, location };
   });
@@ -128,36 +116,74 @@ export function deriveYear(
     const tablespace = old ? tablespaceFor(old.tablespace) : tablespaces[0]?.name;
     return tablespace ? [{ table, year, tablespace }] : [];
   });
+  return { tablespaces, partitions };
+}
 
-  const types = previous.billTypes.filter((b) => b.enabled !== false);
-  const billTypes = types.map((b) => ({
-    code: codeForYear(b.code, year),
-    name: renameYear(b.name),
-    kind: b.kind,
-    year,
-    ...(b.example ? { example: true } : {}),
-  }));
+/** Last year's enabled bill types under this year's codes, with their print templates. */
+function deriveBillTypes(previous: YearDeclaration, year: number) {
+  const from = String(year - 1);
+  const billTypes = previous.billTypes
+    .filter((b) => b.enabled !== false)
+    .map((b) => ({
+      code: codeForYear(b.code, year),
+      name: renameYear(b.name, year),
+      kind: b.kind,
+      year,
+      ...(b.example ? { example: true } : {}),
+    }));
   const newCodes = new Set(billTypes.map((b) => b.code));
   const printTemplates = previous.printTemplates
     .filter((t) => newCodes.has(codeForYear(t.billCode, year)))
     .map((t) => ({
       billCode: codeForYear(t.billCode, year),
-      name: renameYear(t.name),
-      version: t.version.includes(from) ? renameYear(t.version) : t.version,
+      name: renameYear(t.name, year),
+      version: t.version.includes(from) ? renameYear(t.version, year) : t.version,
       paper: t.paper,
     }));
+  return { billTypes, printTemplates, newCodes };
+}
 
-  const enabledPoints = (env.invoicingPoints ?? []).filter((p) => p.enabled !== false);
+/** Each enabled point issues this year the codes it issued last year. */
+function derivePlaceCodes(env: Environment, previous: YearDeclaration, year: number, newCodes: Set<string>) {
   const placeBillCodes: Record<string, string[]> = {};
-  for (const p of enabledPoints) {
+  for (const p of (env.invoicingPoints ?? []).filter((x) => x.enabled !== false)) {
     const codes = (previous.placeBillCodes[p.code] ?? [])
       .map((c) => codeForYear(c, year))
       .filter((c) => newCodes.has(c));
     if (codes.length > 0) placeBillCodes[p.code] = codes;
   }
+  return placeBillCodes;
+}
 
-  // Next free number per new code: after everything already declared under it (other years'
-  // files never use it, but a hand-made range might).
+/** The stock each point needs of each code: last year's daily rate x 365 x the safety margin. */
+function sizeStock(
+  env: Environment,
+  placeBillCodes: Record<string, string[]>,
+  usage: readonly PointUsage[],
+  days: number,
+  year: number,
+): SizingLine[] {
+  const margin = env.maintenance.stockSafetyMargin;
+  return Object.entries(placeBillCodes).flatMap(([place, codes]) =>
+    codes.map((billCode) => {
+      const previousCode = codeForYear(billCode, year - 1);
+      const issuedLastYear = usage
+        .filter((u) => u.place === place && u.billCode === previousCode)
+        .reduce((sum, u) => sum + u.issued, 0);
+      const perDay = dailyRate(issuedLastYear, days);
+      const issueRange = roundUpNice(Math.ceil(perDay * 365 * margin), MIN_ISSUE_RANGE);
+      const exchangeRange = roundUpNice(Math.ceil(issueRange * EXCHANGE_SHARE), MIN_EXCHANGE_RANGE);
+      return { place, previousCode, billCode, issuedLastYear, days, perDay, issueRange, exchangeRange };
+    }),
+  );
+}
+
+/**
+ * The stock ranges of the sizing, numbered per code after the highest number any declaration
+ * already hands out for it (other years' files never use the code, but a hand-made range might).
+ * Issuing ranges first, then the exchange ranges, so each purpose is one readable block per code.
+ */
+function numberStock(env: Environment, sizing: readonly SizingLine[], newCodes: Set<string>, year: number) {
   const next = new Map<string, number>();
   for (const s of env.billStock ?? [])
     if (newCodes.has(s.billCode))
@@ -167,23 +193,8 @@ export function deriveYear(
     next.set(code, first + size);
     return { first: pad10(first), last: pad10(first + size - 1) };
   };
-
   const batch = `${year}-01`;
-  const sizing: SizingLine[] = [];
-  for (const [place, codes] of Object.entries(placeBillCodes))
-    for (const billCode of codes) {
-      const previousCode = codeForYear(billCode, year - 1);
-      const issuedLastYear = usage
-        .filter((u) => u.place === place && u.billCode === previousCode)
-        .reduce((sum, u) => sum + u.issued, 0);
-      const perDay = dailyRate(issuedLastYear, days);
-      const margin = env.maintenance.stockSafetyMargin;
-      const issueRange = roundUpNice(Math.ceil(perDay * 365 * margin), MIN_ISSUE_RANGE);
-      const exchangeRange = roundUpNice(Math.ceil(issueRange * EXCHANGE_SHARE), MIN_EXCHANGE_RANGE);
-      sizing.push({ place, previousCode, billCode, issuedLastYear, days, perDay, issueRange, exchangeRange });
-    }
-  // Issuing ranges first, then the exchange ranges, so each purpose is one readable block per code.
-  const billStock = [
+  return [
     ...sizing.map((s) => ({
       billCode: s.billCode,
       batch,
@@ -198,7 +209,26 @@ export function deriveYear(
       purpose: "exchange" as const,
     })),
   ];
+}
 
+/**
+ * Year `year` from year `year - 1` of `env`. `usage` is last year's issuing per point and code,
+ * `days` the days of last year it covers. Stock numbering of each new code continues after the
+ * highest number any declaration already hands out for it (normally none: a new code starts at
+ * 0000000001).
+ */
+export function deriveYear(
+  env: Environment,
+  year: number,
+  usage: readonly PointUsage[],
+  days: number,
+): DerivedYear {
+  const previous = yearPart(env, year - 1);
+  const { tablespaces, partitions } = deriveStorage(previous, year);
+  const { billTypes, printTemplates, newCodes } = deriveBillTypes(previous, year);
+  const placeBillCodes = derivePlaceCodes(env, previous, year, newCodes);
+  const sizing = sizeStock(env, placeBillCodes, usage, days, year);
+  const billStock = numberStock(env, sizing, newCodes, year);
   return {
     declaration: { year, tablespaces, partitions, billTypes, printTemplates, billStock, placeBillCodes },
     sizing,
