@@ -15,7 +15,6 @@
  */
 import { copyFile, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import * as prettier from "prettier";
 import { canonicalJson } from "../canonical.ts";
 import { withClient } from "../db/connect.ts";
 import { OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
@@ -287,6 +286,8 @@ async function writeFiles(
 }
 
 async function formatted(file: string, text: string): Promise<string> {
+  // Only carry-over formats files: every other command would pay for loading prettier.
+  const prettier = await import("prettier");
   const config = (await prettier.resolveConfig(file)) ?? {};
   return prettier.format(text, { ...config, filepath: file });
 }
