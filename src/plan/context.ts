@@ -9,7 +9,7 @@ import { createInterface } from "node:readline/promises";
 import { readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { loadValidStack } from "../config/load.ts";
 import { formatIssue, formatPath } from "../config/issues.ts";
 import { requireStackSecrets } from "../config/secrets.ts";
