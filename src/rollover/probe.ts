@@ -22,6 +22,7 @@ import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { REPO_ROOT } from "../config/load.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { hostsStateFile, readNamespaceHosts } from "../hosts/connection.ts";
@@ -396,7 +397,13 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 // ---------------------------------------------------------------------------------------------
 // Inside a namespace
 
-const CHILD = path.join(REPO_ROOT, "src/rollover/probe-child.ts");
+/**
+ * The child program: compiled, beside the running code (dist/probe-child.js, bin/build.mjs), so
+ * it starts as plain Node; from the sources (tests import this module), through tsx.
+ */
+const CHILD_ARGS = import.meta.url.endsWith(".js")
+  ? [fileURLToPath(new URL("./probe-child.js", import.meta.url))]
+  : ["--import", "tsx", path.join(REPO_ROOT, "src/rollover/probe-child.ts")];
 
 /**
  * Runs the same probe in a child process inside the network namespace of the test hosts (their
@@ -406,7 +413,7 @@ const CHILD = path.join(REPO_ROOT, "src/rollover/probe-child.ts");
 function probeInNamespace(target: ProbeTarget, netns: string): Promise<Observation> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn("ip", ["netns", "exec", netns, process.execPath, "--import", "tsx", CHILD], {
+    const child = spawn("ip", ["netns", "exec", netns, process.execPath, ...CHILD_ARGS], {
       cwd: REPO_ROOT, // where `--import tsx` is resolved
       stdio: ["pipe", "pipe", "pipe"],
     });
