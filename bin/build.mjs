@@ -13,10 +13,10 @@
  * - One ES module bundle per entry (dist/cli.js, dist/probe-child.js) and shared chunks beside
  *   them. Node loads a handful of files instead of ~110 modules and ~30 of zod's; its ES module
  *   loader costs about a millisecond per module, close to the whole budget of a command.
- * - zod and js-yaml (every command that reads a stack needs them) are compiled in, tree-shaken.
- *   Every other package stays an import of node_modules, and a package or module the code imports
- *   with `await import(...)` (prettier, yaml, pg, playwright-core, esbuild, @pulumi/pulumi) is
- *   loaded only by the command that reaches that line: `--help` and `validate` never load them.
+ * - zod, js-yaml and pg are compiled in (COMPILED_IN). Every other package stays an import of
+ *   node_modules. A module or package the code imports with `await import(...)` (a command's
+ *   module, prettier, yaml, pg, playwright-core, esbuild) is a chunk of its own, loaded only when
+ *   that line runs: `validate` loads neither the database's code nor pg.
  * - `import.meta.dirname` and `import.meta.filename` keep naming the SOURCE file (src/config/ for
  *   src/config/load.ts), so code that finds the repository from its own folder (stacks/,
  *   tasks/ansible/, node_modules/) works the same from src/ and from dist/, whatever the depth.
@@ -37,10 +37,16 @@ export const ENTRIES = {
   cli: "src/cli.ts",
   "probe-child": "src/rollover/probe-child.ts",
 };
-/** Compiled in: small, pure ES modules every stack-reading command loads anyway. */
-const COMPILED_IN = new Set(["zod", "js-yaml"]);
-/** A change here changes the output, so these count as inputs too. */
-const CONFIG_INPUTS = ["bin/build.mjs", ...[...COMPILED_IN].map((p) => `node_modules/${p}/package.json`)];
+/**
+ * Compiled in, with what they import: zod and js-yaml (every command that reads a stack needs
+ * them) and pg (plan, apply, drift, history). Node's loader takes a millisecond or more per file
+ * of a package; pg is twenty of them, 80 ms to load against 30 ms compiled in.
+ */
+const COMPILED_IN = new Set(["zod", "js-yaml", "pg"]);
+/** Optional parts of pg that this tool never uses; left to a `require` that fails if reached. */
+const NEVER_COMPILED_IN = new Set(["pg-native", "pg-cloudflare"]);
+/** A change here changes the output (package-lock.json: the versions compiled in). */
+const CONFIG_INPUTS = ["bin/build.mjs", "package-lock.json"];
 
 const packageName = (/** @type {string} */ spec) =>
   spec
@@ -48,20 +54,31 @@ const packageName = (/** @type {string} */ spec) =>
     .slice(0, spec.startsWith("@") ? 2 : 1)
     .join("/");
 
+/** Packages stay imports of node_modules, except those compiled in (and what they import). */
 /** @type {import("esbuild").Plugin} */
 const keepPackagesOutside = {
   name: "keep-packages-outside",
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) =>
-      COMPILED_IN.has(packageName(args.path)) ? undefined : { path: args.path, external: true },
-    );
+    b.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = packageName(args.path);
+      const fromCompiledIn = args.importer.includes(`${path.sep}node_modules${path.sep}`);
+      if (args.path.startsWith("node:") || NEVER_COMPILED_IN.has(name))
+        return { path: args.path, external: true };
+      return COMPILED_IN.has(name) || fromCompiledIn ? undefined : { path: args.path, external: true };
+    });
+    // pg asks whether it runs on Cloudflare Workers by constructing a fetch Response, which on
+    // Node 20 (no `navigator` yet) loads all of undici, 30 ms. A Node process is not a Worker.
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, async (args) => ({
+      contents: `var Response = undefined; // bin/build.mjs: not a Cloudflare Worker\n${await readFile(args.path, "utf8")}`,
+      loader: "js",
+    }));
   },
 };
 
 /**
- * Each of the tool's own files that asks learns where its source is: `import.meta.dirname` / `filename`
- * become constants computed (on the file's first line, so line numbers stay) from the URL of the
- * output file that holds it. Every output file sits directly in dist/, so the way back to the
+ * Each of the tool's own files that asks learns where its source is: `import.meta.dirname` and
+ * `filename` become constants computed (on the file's first line, so line numbers stay) from the
+ * URL of the output file that holds it. Every output file sits directly in dist/, so the way back to the
  * source is known when the file is loaded here.
  */
 /** @type {import("esbuild").Plugin} */
@@ -100,6 +117,10 @@ export async function build() {
       platform: "node",
       target: "node20",
       define: { "import.meta.dirname": "__sourceDirname", "import.meta.filename": "__sourceFilename" },
+      // pg is CommonJS: its `require` of Node's own modules needs a real one in an ES module.
+      banner: {
+        js: `import { createRequire as __ebillOpsRequire } from "node:module"; const require = __ebillOpsRequire(import.meta.url);`,
+      },
       // Stack traces name src/ lines when EBILL_OPS_DEBUG is set (bin/ebill-ops.mjs).
       sourcemap: "linked",
       sourcesContent: false,
