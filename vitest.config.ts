@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     reporters: ["default", "./test/summary-reporter.ts"],
+    // CLI tests spawn bin/ebill-ops.mjs, which runs dist/: built from these sources first.
+    globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     // Integration suites share one sandbox PostgreSQL and the namespace hosts; files run one at a time.

@@ -3,42 +3,33 @@
  * Exit codes are part of the contract (DESIGN.md): 0 ok/none, 2 changes/drift, 1 error.
  */
 import { Command, CommanderError } from "commander";
-import * as validate from "./commands/validate.ts";
-import * as inventory from "./commands/inventory.ts";
-import * as generate from "./commands/generate.ts";
-import * as gitops from "./commands/gitops.ts";
-import * as rollback from "./commands/rollback.ts";
-import * as rollover from "./commands/rollover.ts";
-import * as plan from "./commands/plan.ts";
-import * as apply from "./commands/apply.ts";
-import * as drift from "./commands/drift.ts";
-import * as history from "./commands/history.ts";
-import * as sandbox from "./commands/sandbox.ts";
-import * as ansible from "./commands/ansible.ts";
-import * as patch from "./commands/patch.ts";
-import * as sandboxHosts from "./commands/sandbox-hosts.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
 }
 
-// In the order an engineer meets them: the change flow, the sandbox, hosts, year end, CI steps.
-const COMMANDS: CommandModule[] = [
-  validate,
-  plan,
-  apply,
-  drift,
-  history,
-  rollback,
-  sandbox,
-  sandboxHosts,
-  inventory,
-  ansible,
-  patch,
-  rollover,
-  gitops,
-  generate,
-];
+/**
+ * Every command by its name, in the order an engineer meets them: the change flow, the sandbox,
+ * hosts, year end, CI steps. A command's module is loaded when that command runs, so
+ * `ebill-ops validate` loads nothing of the database's, the hosts' or the year end's code (the
+ * compiled tool is split along these imports, bin/build.mjs). `--help` loads them all.
+ */
+export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  validate: () => import("./commands/validate.ts"),
+  plan: () => import("./commands/plan.ts"),
+  apply: () => import("./commands/apply.ts"),
+  drift: () => import("./commands/drift.ts"),
+  history: () => import("./commands/history.ts"),
+  rollback: () => import("./commands/rollback.ts"),
+  sandbox: () => import("./commands/sandbox.ts"),
+  "sandbox-hosts": () => import("./commands/sandbox-hosts.ts"),
+  inventory: () => import("./commands/inventory.ts"),
+  ansible: () => import("./commands/ansible.ts"),
+  patch: () => import("./commands/patch.ts"),
+  rollover: () => import("./commands/rollover.ts"),
+  gitops: () => import("./commands/gitops.ts"),
+  generate: () => import("./commands/generate.ts"),
+};
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
@@ -49,8 +40,11 @@ export async function main(argv: string[]): Promise<number> {
     )
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
-  for (const command of COMMANDS) command.register(program, (code) => (exitCode = code));
   try {
+    // The command named first, or (--help, a mistyped name) all of them, so help lists them all.
+    const named = Object.hasOwn(COMMANDS, argv[0] ?? "") ? [COMMANDS[argv[0]!]!] : Object.values(COMMANDS);
+    for (const command of await Promise.all(named.map((load) => load())))
+      command.register(program, (code) => (exitCode = code));
     await program.parseAsync(argv, { from: "user" });
     return exitCode;
   } catch (error) {

@@ -1,7 +1,6 @@
 // 陵水黎族自治县人民医院: production e-bill environment (信息科机房, intranet 10.46.20.0/24,
 // cashier PCs 10.46.31.0/24). Host keys are pinned from `ssh-keyscan` on site.
-import { defineEnvironment, secret } from "../src/model/environment.ts";
-import { withYears } from "../src/model/compose.ts";
+import { defineEnvironment, secret, withYears } from "../src/model/compose.ts";
 import * as lingshui from "./lingshui/common.ts";
 import year2026 from "./lingshui-prod/year-2026.ts";
 import year2027 from "./lingshui-prod/year-2027.ts";

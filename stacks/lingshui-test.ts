@@ -1,7 +1,6 @@
 // 陵水黎族自治县人民医院: test environment (one server for app, database and archive, one cashier
 // PC), connected to the fiscal platform's test service. Holds only what differs from production.
-import { defineEnvironment, secret } from "../src/model/environment.ts";
-import { withYears } from "../src/model/compose.ts";
+import { defineEnvironment, secret, withYears } from "../src/model/compose.ts";
 import * as lingshui from "./lingshui/common.ts";
 import year2026 from "./lingshui-test/year-2026.ts";
 import year2027 from "./lingshui-test/year-2027.ts";

@@ -5,8 +5,7 @@
 // (EBILL_OPS_TODAY rehearses another day), so `npm run demo` works on any date. Next year is not
 // declared in advance: `ebill-ops rollover prepare --stack sandbox --year <next>` adds it as
 // stacks/sandbox/year-<next>.ts, listed below in calendarYears(...): the year-end rehearsal.
-import { defineEnvironment, secret } from "../src/model/environment.ts";
-import { calendarYears, withYears } from "../src/model/compose.ts";
+import { defineEnvironment, secret, calendarYears, withYears } from "../src/model/compose.ts";
 import { currentYear } from "../src/base/time.ts";
 import sandboxYear, { outpatientCode } from "./sandbox/year.ts";
 

@@ -33,5 +33,5 @@ ebill apply --stack sandbox --yes || exit 1
 say "5/5 drift: live systems against the declaration"
 ebill drift --stack sandbox
 rc=$?
-[ "$rc" -eq 0 ] && say "sandbox applied and drift-free. Try: edit stacks/sandbox.ts, then 'npx ebill-ops plan --stack sandbox'."
+[ "$rc" -eq 0 ] && say "sandbox applied and drift-free. Try: edit stacks/sandbox.ts, then 'node bin/ebill-ops.mjs plan --stack sandbox'."
 exit "$rc"

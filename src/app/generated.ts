@@ -4,7 +4,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
+import * as z from "zod";
 import { Environment } from "../model/environment.ts";
 import { listStackFiles, loadStack } from "../config/load.ts";
 import { renderInventory } from "../inventory/render.ts";

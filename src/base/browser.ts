@@ -14,7 +14,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { outputSync } from "./exec.ts";
 
 export const DEFAULT_CHROMIUM = "/usr/bin/chromium";
@@ -78,6 +78,9 @@ export async function withPage<T>(
   const profile = await mkdtemp(path.join(os.tmpdir(), "ebill-chromium-"));
   let context: BrowserContext | undefined;
   try {
+    // Loaded here, not at the top: playwright-core takes over a second to load and only the
+    // commands that render a report open a browser.
+    const { chromium } = await import("playwright-core");
     context = await chromium.launchPersistentContext(profile, {
       executablePath: found.path,
       headless: true,

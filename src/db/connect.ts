@@ -7,7 +7,7 @@
  * follow it. It only replaces that declared default of a `kind: "sandbox"` stack, so a test
  * database on another port is never redirected by a developer's shell variable.
  */
-import pg from "pg";
+import type pg from "pg";
 import type { Environment } from "../model/environment.ts";
 import { resolveSecret } from "../config/secrets.ts";
 
@@ -113,6 +113,8 @@ function abandonOnTimeout(client: pg.Client, what: string, seconds: number): voi
 /** A connected client. The caller ends it (see withClient). Errors name the stack and the address. */
 export async function connect(env: Pick<Environment, "kind" | "database" | "name">): Promise<pg.Client> {
   const config = connectionConfig(env);
+  // Loaded here: validate, inventory and --help never connect, and pg takes 0.1 s to load.
+  const { default: pg } = await import("pg");
   const client = new pg.Client(config);
   // A dropped connection must not crash the process with an unhandled 'error' event; the failing
   // query reports it.

@@ -1,8 +1,22 @@
 /**
- * Composing a stack from shared parts (environments hold only what differs, Flux style) and from
- * one file per fiscal year, which is what `rollover prepare` writes for the next year.
+ * What a stack file uses: composing a stack from shared parts (environments hold only what
+ * differs, Flux style) and from one file per fiscal year, which is what `rollover prepare` writes
+ * for the next year.
+ *
+ * Types only from environment.ts: a .ts stack runs in a child process (src/config/evaluate-ts.ts),
+ * and importing the model's zod schemas there would build them for nothing (0.4 s per stack).
  */
-import type { EnvironmentInput } from "./environment.ts";
+import type { EnvironmentInput, SecretRef } from "./environment.ts";
+
+/** Identity function that gives a stack file its type: `export default defineEnvironment({...})`. */
+export function defineEnvironment(env: EnvironmentInput): EnvironmentInput {
+  return env;
+}
+
+/** Marks a field as holding a secret reference; use in stacks: `password: secret("EBILL_DB_PASSWORD")`. */
+export function secret(name: string): SecretRef {
+  return { secret: name };
+}
 
 type Input<K extends keyof EnvironmentInput> = NonNullable<EnvironmentInput[K]>;
 

@@ -8,7 +8,7 @@
  * Schema checks are about shape (types, formats, safe identifiers). Cross-field domain checks
  * (uniqueness, references, bill-code structure, year-end readiness) are rules in `src/config/rules/`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { SAFE_IDENTIFIER, SAFE_PATH, SECRET_NAME } from "./patterns.ts";
 import { OS_IDS, unsupportedOsMessage } from "./operating-systems.ts";
 
@@ -32,10 +32,9 @@ export const SecretRef = z
   .describe("A reference to a secret. Secrets are never literal values in a stack.");
 export type SecretRef = z.infer<typeof SecretRef>;
 
-/** Marks a field as holding a secret reference; use in stacks: `password: secret("EBILL_DB_PASSWORD")`. */
-export function secret(name: string): SecretRef {
-  return { secret: name };
-}
+// A stack's helpers live in compose.ts, which has no zod: a .ts stack is evaluated without
+// building these schemas (src/config/evaluate-ts.ts). Kept importable from here as well.
+export { defineEnvironment, secret } from "./compose.ts";
 
 const identifier = (what: string) =>
   z
@@ -510,11 +509,6 @@ export const Environment = z
 export type Environment = z.infer<typeof Environment>;
 /** What a stack file holds: defaults may be left out. */
 export type EnvironmentInput = z.input<typeof Environment>;
-
-/** Identity function that gives a stack file its type: `export default defineEnvironment({...})`. */
-export function defineEnvironment(env: EnvironmentInput): EnvironmentInput {
-  return env;
-}
 
 /** The kinds of database objects, in the order they are created (dependencies first). */
 export const DATABASE_KINDS = [

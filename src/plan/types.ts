@@ -4,7 +4,7 @@
  * zod schema per part; the TypeScript types are inferred from them, so a plan read from a file is
  * checked against exactly the type the planner produces.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { formatPath } from "../config/issues.ts";
 import type { Environment } from "../model/environment.ts";
 

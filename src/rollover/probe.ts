@@ -21,6 +21,7 @@ import https from "node:https";
 import net from "node:net";
 import path from "node:path";
 import type { TLSSocket } from "node:tls";
+import { fileURLToPath } from "node:url";
 import { resolveSecret } from "../config/secrets.ts";
 import { hostsStateFile, readNamespaceHosts } from "../hosts/connection.ts";
 import type { Environment } from "../model/environment.ts";
@@ -396,7 +397,13 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 // ---------------------------------------------------------------------------------------------
 // Inside a namespace
 
-const CHILD = path.join(REPO_ROOT, "src/rollover/probe-child.ts");
+/**
+ * The child program: compiled, beside the running code (dist/probe-child.js, bin/build.mjs), so
+ * it starts as plain Node; from the sources (tests import this module), through tsx.
+ */
+const CHILD_ARGS = import.meta.url.endsWith(".js")
+  ? [fileURLToPath(new URL("./probe-child.js", import.meta.url))]
+  : ["--import", "tsx", path.join(REPO_ROOT, "src/rollover/probe-child.ts")];
 
 /**
  * Runs the same probe in a child process inside the network namespace of the test hosts (their
@@ -412,7 +419,7 @@ async function probeInNamespace(target: ProbeTarget, netns: string): Promise<Obs
     evidence: `could not probe from namespace ${netns}: ${why}`,
   });
   try {
-    const child = await run("ip", ["netns", "exec", netns, process.execPath, "--import", "tsx", CHILD], {
+    const child = await run("ip", ["netns", "exec", netns, process.execPath, ...CHILD_ARGS], {
       cwd: REPO_ROOT, // where `--import tsx` is resolved
       input: JSON.stringify(target),
       timeoutMs: target.timeoutMs + 10_000,

@@ -7,8 +7,7 @@
  */
 import { readFile, writeFile, stat, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { format, resolveConfig } from "prettier";
-import { parseDocument, isMap, isSeq, YAMLSeq, type Document } from "yaml";
+import type { Document, YAMLSeq } from "yaml";
 import type { YearDeclaration } from "../model/compose.ts";
 import type { SizingLine } from "./derive.ts";
 import { basisComment, type SizingBasis } from "./offline-sizing.ts";
@@ -43,6 +42,8 @@ async function writeIfChanged(file: string, text: string, result: WriteResult): 
 }
 
 async function prettify(text: string, file: string, parser: "typescript" | "json"): Promise<string> {
+  // Only rollover prepare formats files: every other command would pay for loading prettier.
+  const { format, resolveConfig } = await import("prettier");
   const options = (await resolveConfig(file)) ?? {};
   return format(text, { ...options, parser, filepath: file });
 }
@@ -372,25 +373,32 @@ export async function writePlainStack(options: {
     await writeIfChanged(stackFile, out, result);
     return result;
   }
-  const doc = parseDocument(text);
+  // The YAML editor is loaded only here: only a YAML stack's rollover edits a document.
+  const yaml = await import("yaml");
+  const doc = yaml.parseDocument(text);
   const raw = doc.toJS() as Record<string, unknown>;
   if (alreadyDeclared(raw, declaration.year) && !options.force) {
     result.unchanged.push(stackFile);
     return result;
   }
-  appendToYamlDocument(doc, raw, declaration);
+  appendToYamlDocument(yaml, doc, raw, declaration);
   await writeIfChanged(stackFile, doc.toString(), result);
   return result;
 }
 
 /** Appends through the YAML document model so comments and layout of existing items stay. */
-function appendToYamlDocument(doc: Document, raw: Record<string, unknown>, d: YearDeclaration): void {
+function appendToYamlDocument(
+  { isMap, isSeq, YAMLSeq: Seq }: typeof import("yaml"),
+  doc: Document,
+  raw: Record<string, unknown>,
+  d: YearDeclaration,
+): void {
   if (!isMap(doc.contents)) throw new LayoutError("a YAML stack is a mapping at the top level");
   for (const key of YEAR_ARRAYS) {
     const existing = ((raw[key] ?? []) as unknown[]).map((x) => JSON.stringify(x));
     let seq = doc.get(key);
     if (!isSeq(seq)) {
-      seq = new YAMLSeq();
+      seq = new Seq();
       doc.set(key, seq);
     }
     for (const item of d[key] as unknown[])

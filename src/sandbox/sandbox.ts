@@ -20,7 +20,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
+import type pg from "pg";
 import { loadValidStack } from "../config/load.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { sandboxPort } from "../db/connect.ts";
@@ -77,6 +77,12 @@ function dbPassword(env: Environment, root: string): string {
   return resolveSecret(ref, [path.join(root, SECRETS_FILE)]);
 }
 
+/** pg is loaded when a client is made: commands that never connect do not pay for loading it. */
+async function newClient(config: pg.ClientConfig): Promise<pg.Client> {
+  const { default: pg } = await import("pg");
+  return new pg.Client(config);
+}
+
 export interface SandboxStatus {
   running: boolean;
   port: number | null;
@@ -88,7 +94,13 @@ export interface SandboxStatus {
 
 async function withSuperuser<T>(root: string, port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const password = (await readFile(path.join(root, SUPERUSER_FILE), "utf8")).trim();
-  const client = new pg.Client({ host: "127.0.0.1", port, user: "postgres", password, database: "postgres" });
+  const client = await newClient({
+    host: "127.0.0.1",
+    port,
+    user: "postgres",
+    password,
+    database: "postgres",
+  });
   client.on("error", () => undefined);
   await client.connect();
   try {
@@ -189,7 +201,7 @@ async function withOwnerClient<T>(
   fn: (c: pg.Client) => Promise<T>,
 ): Promise<T> {
   const db = env.database;
-  const client = new pg.Client({
+  const client = await newClient({
     host: "127.0.0.1",
     port,
     user: db.user,
@@ -279,7 +291,7 @@ export async function sandboxStatus(): Promise<SandboxStatus> {
   try {
     const { env } = await loadValidStack(sandboxStackRef());
     const password = dbPassword(env, layout.root);
-    const client = new pg.Client({
+    const client = await newClient({
       host: "127.0.0.1",
       port,
       user: env.database.user,
