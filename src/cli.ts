@@ -17,6 +17,8 @@ import * as sandbox from "./commands/sandbox.ts";
 import * as ansible from "./commands/ansible.ts";
 import * as patch from "./commands/patch.ts";
 import * as sandboxHosts from "./commands/sandbox-hosts.ts";
+import * as inspect from "./commands/inspect.ts";
+import * as monitor from "./commands/monitor.ts";
 
 export interface CommandModule {
   register(program: Command, setExit: (code: number) => void): void;
@@ -35,6 +37,8 @@ const COMMANDS: CommandModule[] = [
   inventory,
   ansible,
   patch,
+  inspect,
+  monitor,
   rollover,
   gitops,
   generate,
