@@ -140,6 +140,7 @@ describe("the report", () => {
       limit: { warn: 80, fail: 90 },
       unit: "%",
       scaleMax: 100,
+      emptyWhy: "-",
     });
     expect(bars).toContain('fill="#c62828"'); // a bar past the fail limit is red
     expect(bars).toContain("故障 90");
