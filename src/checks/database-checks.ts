@@ -2,6 +2,7 @@
  * Checks of the e-bill database, judged from the database collector's facts (a constant number of
  * round trips whatever the number of tables and partitions, src/checks/collect-database.ts).
  */
+import { effectivePort } from "../db/connect.ts";
 import { PARTITIONED_TABLES } from "../model/environment.ts";
 import { localDate } from "../time.ts";
 import type { CheckResult } from "./types.ts";
@@ -21,9 +22,9 @@ import {
 
 const DAY_MS = 86_400_000;
 
-/** The database as a target: its name at its address. */
+/** The database as a target: its name at the address the tool connects to. */
 export function databaseTarget(ctx: HealthContext): string {
-  return `${ctx.env.database.name}@${ctx.env.database.host}:${ctx.env.database.port}`;
+  return `${ctx.env.database.name}@${ctx.env.database.host}:${effectivePort(ctx.env)}`;
 }
 
 function withDatabase(

@@ -581,3 +581,21 @@ describe("thresholds in the stack (maintenance.thresholds)", () => {
     expect(Environment.safeParse(input).success).toBe(false);
   });
 });
+
+describe("docs/inspection.md", () => {
+  it("names every check id and every threshold with its default", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../docs/inspection.md", import.meta.url), "utf8");
+    for (const c of CHECKS) expect(doc, c.id).toContain(`\`${c.id}\``);
+    for (const [name, limit] of Object.entries(THRESHOLD_DEFAULTS)) {
+      expect(doc, name).toContain(`\`${name}\``);
+      // Written either way: 1000 or 1,000.
+      const [warn, fail] = [limit.warn, limit.fail].map((v) =>
+        typeof v === "number" ? `(${v}|${v.toLocaleString("en-US")})` : v,
+      );
+      expect(doc, `${name} defaults`).toMatch(
+        new RegExp(`\`${name}\`[^|]*warn (from )?${warn}, fail (from )?${fail}`),
+      );
+    }
+  });
+});
