@@ -61,6 +61,11 @@ export interface Finding extends CheckResult {
 /** Facts a collector could or could not gather; when not, every check that needs them is `unknown`, with this reason. */
 export type Collected<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/**
+ * A check judges facts in a context. The library's checks are `Check<HealthFacts, HealthContext>`
+ * (src/checks/facts.ts: one part per collector; src/checks/judge.ts: the stack and its thresholds);
+ * a later collector adds its part to HealthFacts, and its checks join CHECKS (src/checks/library.ts).
+ */
 export interface Check<Facts, Context extends CheckContext = CheckContext> {
   id: string;
   area: CheckArea;

@@ -7,6 +7,7 @@
  */
 import { resolveSecret } from "../../config/secrets.ts";
 import type { Environment } from "../../model/environment.ts";
+import { redactDeep, secretValues } from "../../output/redact.ts";
 import { runHealthChecks, type HealthRun } from "../run.ts";
 import { webhookRequest } from "./messages.ts";
 import { deliver, hookLabel } from "./send.ts";
@@ -43,7 +44,9 @@ export async function monitor(env: Environment, options: MonitorOptions): Promis
   const run = options.run ?? (await runHealthChecks(env, { quick: true }));
   if (!options.notify) return { run, events: [], deliveries: [], state: null };
   const before = await readState(options.stateFile, env.name);
-  const { state, events } = transitions(before, run.findings, run.at);
+  // What goes to a group chat or the state file never carries a secret value, whatever a message held.
+  const findings = redactDeep(run.findings, secretValues(env));
+  const { state, events } = transitions(before, findings, run.at);
   const hooks = env.maintenance.notifications;
   const outbox: MonitorState["outbox"] = {};
   for (const hook of hooks) {
