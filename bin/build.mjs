@@ -35,7 +35,7 @@ import { BUILD_INFO, DIST, ROOT, sha256, staleReason } from "./build-info.mjs";
 /** Output name -> source; each is a program of its own (the CLI, and a child process it starts). */
 export const ENTRIES = {
   cli: "src/cli.ts",
-  "probe-child": "src/rollover/probe-child.ts",
+  "probe-child": "src/probe/probe-child.ts",
 };
 /**
  * Compiled in, with what they import: zod and js-yaml (every command that reads a stack needs

@@ -26,6 +26,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   inventory: () => import("./commands/inventory.ts"),
   ansible: () => import("./commands/ansible.ts"),
   patch: () => import("./commands/patch.ts"),
+  inspect: () => import("./commands/inspect.ts"),
+  monitor: () => import("./commands/monitor.ts"),
   rollover: () => import("./commands/rollover.ts"),
   gitops: () => import("./commands/gitops.ts"),
   generate: () => import("./commands/generate.ts"),

@@ -4,6 +4,7 @@
  * its files, and printed to PDF by the headless browser. The record and the files are written in one
  * transaction; the PDF afterwards (without a browser the rest stands, and a rerun prints it).
  */
+import { formatLikeRepository } from "../base/format-file.ts";
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { chineseFontInstalled, findChromium, htmlToPdf, MISSING_CHINESE_FONT } from "../base/browser.ts";
@@ -75,18 +76,11 @@ async function writeFiles(
       written.push(target);
       continue;
     }
-    const text = await formatted(target, raw);
+    const text = await formatLikeRepository(target, raw);
     if (before !== text) await writeFile(target, text);
     written.push(target);
   }
   return written;
-}
-
-async function formatted(file: string, text: string): Promise<string> {
-  // Loaded here, the only command that formats files it writes: prettier is large.
-  const prettier = await import("prettier");
-  const config = (await prettier.resolveConfig(file)) ?? {};
-  return prettier.format(text, { ...config, filepath: file });
 }
 
 /**

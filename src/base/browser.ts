@@ -45,6 +45,22 @@ export function chineseFontInstalled(): boolean | null {
   }
 }
 
+/**
+ * Fonts a Windows PC in a hospital has (微软雅黑, 宋体), then what a Mac or Linux has; on Linux the
+ * Noto CJK fonts (Debian: fonts-noto-cjk) must be installed or Chinese prints as boxes. Every report the browser prints uses it.
+ */
+export const REPORT_FONT_STACK = [
+  '"Microsoft YaHei"',
+  '"微软雅黑"',
+  "SimSun",
+  '"宋体"',
+  '"PingFang SC"',
+  '"Noto Sans CJK SC"',
+  '"Noto Serif CJK SC"',
+  '"WenQuanYi Micro Hei"',
+  "sans-serif",
+].join(", ");
+
 export const MISSING_CHINESE_FONT =
   "no font with Chinese glyphs is installed, so Chinese prints as boxes: apt-get install fonts-noto-cjk";
 

@@ -44,6 +44,28 @@ export interface CheckContext {
   now: Date;
 }
 
+/**
+ * How a result is graded where a person reads it (the inspection report, the monitor's alerts):
+ * 高 a check that fails, 中 one that warns, 低 one that could not be measured (never "no risk").
+ * `ok` carries no risk.
+ */
+export type Risk = "高" | "中" | "低";
+
+/** A result with what a view needs to show it: its check's area and title, and its risk. */
+export interface Finding extends CheckResult {
+  area: CheckArea;
+  title: { zh: string; en: string };
+  risk: Risk | null;
+}
+
+/** Facts a collector could or could not gather; when not, every check that needs them is `unknown`, with this reason. */
+export type Collected<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/**
+ * A check judges facts in a context. The library's checks are `Check<HealthFacts, HealthContext>`
+ * (src/checks/facts.ts: one part per collector; src/checks/judge.ts: the stack and its thresholds);
+ * a later collector adds its part to HealthFacts, and its checks join CHECKS (src/checks/library.ts).
+ */
 export interface Check<Facts, Context extends CheckContext = CheckContext> {
   id: string;
   area: CheckArea;

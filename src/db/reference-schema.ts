@@ -98,6 +98,21 @@ export function partitionBounds(year: number): { from: string; to: string } {
   return { from: `${year}-01-01 00:00:00`, to: `${year + 1}-01-01 00:00:00` };
 }
 
+/**
+ * The years a partition's bound covers, read back from PostgreSQL's text of it
+ * (pg_get_expr(relpartbound)); the upper bound is exclusive, so one ending at 1 January 00:00 does
+ * not cover that year. A bound this tool did not write (a list or hash partition) covers none.
+ */
+export function yearsOfBound(bound: string): number[] {
+  const m = /FROM \('(\d{4})-(\d{2})-(\d{2})[^']*'\) TO \('(\d{4})-(\d{2})-(\d{2})([^']*)'\)/.exec(bound);
+  if (!m) return [];
+  const toIsNewYear = m[5] === "01" && m[6] === "01" && /^( 00:00:00)?$/.test(m[7] ?? "");
+  const to = Number(m[4]) - (toIsNewYear ? 1 : 0);
+  const years: number[] = [];
+  for (let y = Number(m[1]); y <= to; y++) years.push(y);
+  return years;
+}
+
 /** DDL of a yearly partition, placed in the year's tablespace. Year is an integer, names quoted. */
 export function partitionDdl(
   schema: string,

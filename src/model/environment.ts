@@ -11,6 +11,7 @@
 import * as z from "zod";
 import { SAFE_IDENTIFIER, SAFE_PATH, SECRET_NAME } from "./patterns.ts";
 import { OS_IDS, unsupportedOsMessage } from "./operating-systems.ts";
+import { THRESHOLD_DEFAULTS, Thresholds } from "./thresholds.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -417,6 +418,65 @@ const timeZone = z.string().refine((zone) => {
 }, "a known IANA time zone such as Asia/Shanghai");
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
+// ---------------------------------------------------------------------------------------------
+// Health checks: services to watch and where alerts go (src/checks, docs/inspection.md)
+
+const serviceNames = z
+  .array(
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/, "a service name such as postgresql or kingbase8d"),
+  )
+  .optional();
+
+/** Per host role, the services (systemd units) that must be active; the e-bill service is always watched. */
+export const WatchedServices = z
+  .strictObject({
+    app: serviceNames,
+    db: serviceNames,
+    signature: serviceNames,
+    file: serviceNames,
+    "print-client": serviceNames,
+    proxy: serviceNames,
+  })
+  .describe(
+    "Services that must be active on the hosts of each role, e.g. { db: ['postgresql'] } where the database " +
+      "runs on the db host; the e-bill service on app hosts is always checked",
+  );
+
+const webhookName = displayName.describe("Shown in logs and errors, e.g. 信息科运维群; unique in the stack");
+
+export const WeComWebhook = z.strictObject({
+  kind: z.literal("wecom").describe("企业微信 group robot: a markdown message"),
+  name: webhookName,
+  url: httpUrl
+    .default("https://qyapi.weixin.qq.com/cgi-bin/webhook/send")
+    .describe("The robot's address without ?key="),
+  key: SecretRef.describe("The robot's key (the key=... of its webhook address)"),
+});
+
+export const DingTalkWebhook = z.strictObject({
+  kind: z
+    .literal("dingtalk")
+    .describe("钉钉 group robot: a markdown message, signed when the robot asks for it"),
+  name: webhookName,
+  url: httpUrl
+    .default("https://oapi.dingtalk.com/robot/send")
+    .describe("The robot's address without ?access_token="),
+  accessToken: SecretRef.describe("The robot's access_token"),
+  secret: SecretRef.optional().describe(
+    "The robot's signing secret (SEC...), when its security setting is 加签",
+  ),
+});
+
+export const JsonWebhook = z.strictObject({
+  kind: z.literal("json").describe("Generic JSON POST (an alerting gateway, a ticket system)"),
+  name: webhookName,
+  url: httpUrl,
+  token: SecretRef.optional().describe("Sent as 'Authorization: Bearer <token>' when set"),
+});
+
+export const Webhook = z.discriminatedUnion("kind", [WeComWebhook, DingTalkWebhook, JsonWebhook]);
+export type Webhook = z.infer<typeof Webhook>;
+
 export const Maintenance = z.strictObject({
   timezone: timeZone.default("Asia/Shanghai"),
   changeWindows: z
@@ -462,6 +522,18 @@ export const Maintenance = z.strictObject({
     .max(5)
     .default(1.3)
     .describe("Year-end stock sizing: next year's range = last year's usage x this margin"),
+  thresholds: Thresholds.default(THRESHOLD_DEFAULTS).describe(
+    "Limits of the health checks (inspect, monitor); each defaults as documented in docs/inspection.md",
+  ),
+  services: WatchedServices.default({}),
+  notifications: z
+    .array(Webhook)
+    .default([])
+    .refine(
+      (hooks) => new Set(hooks.map((h) => h.name)).size === hooks.length,
+      "two notifications have the same name; give each webhook its own name",
+    )
+    .describe("Where 'ebill-ops monitor --notify' sends a message when a check changes state"),
 });
 export type Maintenance = z.infer<typeof Maintenance>;
 
@@ -501,6 +573,9 @@ export const Environment = z
       patch: { batchSize: 1, healthChecks: ["disk", "service"], minFreeDiskPercent: 10, rebootAllowed: true },
       inspection: { months: [3, 6, 9, 12] },
       stockSafetyMargin: 1.3,
+      thresholds: THRESHOLD_DEFAULTS,
+      services: {},
+      notifications: [],
     }),
   })
   .describe("One hospital environment of the medical e-bill system (医疗电子票据管理系统)");

@@ -5,6 +5,7 @@
  */
 import type { CarryOver, CarryOverLine, StackKind } from "../rollover/carry-over.ts";
 import { yy } from "../rollover/derive.ts";
+import { REPORT_FONT_STACK } from "../base/browser.ts";
 
 // ---------------------------------------------------------------------------------------------
 // What the reports say (shared by markdown and HTML, so both show the same figures)
@@ -198,22 +199,6 @@ const esc = (s: string) =>
     /[&<>"']/g,
     (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
   );
-
-/**
- * Fonts a Windows PC in a hospital has (微软雅黑, 宋体), then what a Mac or Linux has; on Linux the
- * Noto CJK fonts (Debian: fonts-noto-cjk) must be installed or Chinese prints as boxes.
- */
-export const REPORT_FONT_STACK = [
-  '"Microsoft YaHei"',
-  '"微软雅黑"',
-  "SimSun",
-  '"宋体"',
-  '"PingFang SC"',
-  '"Noto Sans CJK SC"',
-  '"Noto Serif CJK SC"',
-  '"WenQuanYi Micro Hei"',
-  "sans-serif",
-].join(", ");
 
 const STYLE = `
 @page { size: A4 landscape; margin: 12mm; }

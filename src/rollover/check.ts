@@ -20,7 +20,7 @@ import {
   networkScope,
   probe,
   type DiskSpace,
-} from "./probe.ts";
+} from "../probe/probe.ts";
 import { evaluateReadiness, type DiskFigures, type ReadinessReport } from "./readiness.ts";
 import { checkYear, loadForRollover, today } from "./stack.ts";
 import { readUsage, readUsedRuns, type UsageRow, type UsedRun } from "./year-facts.ts";

@@ -10,7 +10,7 @@
 import type { Check, CheckResult, CheckStatus } from "../checks/types.ts";
 import { PARTITIONED_TABLES } from "../model/environment.ts";
 import { codeForYear, yearPart } from "./derive.ts";
-import { formatBytes, type ProbeResult } from "./probe.ts";
+import { formatBytes, type ProbeResult } from "../probe/probe.ts";
 import { normalize, rangeSize, subtract, total } from "./ranges.ts";
 import type { ReadinessArea, ReadinessInput } from "./readiness.ts";
 

@@ -7,7 +7,7 @@
 import type { CheckResult } from "../checks/types.ts";
 import type { Environment } from "../model/environment.ts";
 import type { LiveView } from "./live-view.ts";
-import type { DiskSpace, ProbeResult } from "./probe.ts";
+import type { DiskSpace, ProbeResult } from "../probe/probe.ts";
 import { READINESS_CHECKS } from "./readiness-checks.ts";
 import type { UsageRow, UsedRun } from "./year-facts.ts";
 

@@ -5,6 +5,7 @@
  * - `.json` / `.yaml` stacks: the year's items appended to the arrays in place (YAML comments kept).
  * Files are only written when their content changes, so a second run is a no-op.
  */
+import { formatLikeRepository } from "../base/format-file.ts";
 import { readFile, writeFile, stat, mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Document, YAMLSeq } from "yaml";
@@ -39,13 +40,6 @@ async function writeIfChanged(file: string, text: string, result: WriteResult): 
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, text);
   result.written.push(file);
-}
-
-async function prettify(text: string, file: string, parser: "typescript" | "json"): Promise<string> {
-  // Only rollover prepare formats files: every other command would pay for loading prettier.
-  const { format, resolveConfig } = await import("prettier");
-  const options = (await resolveConfig(file)) ?? {};
-  return format(text, { ...options, parser, filepath: file });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -115,7 +109,7 @@ export async function renderYearFile(options: {
     `export default defineYear(${literal(d)});`,
     "",
   ].join("\n");
-  return prettify(source, options.file, "typescript");
+  return formatLikeRepository(options.file, source);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +302,7 @@ async function listYearInStack(
 ): Promise<void> {
   const edited = addYearToStackText(located.stackText, located, year, stackFile);
   if (edited === located.stackText) result.unchanged.push(stackFile);
-  else await writeIfChanged(stackFile, await prettify(edited, stackFile, "typescript"), result);
+  else await writeIfChanged(stackFile, await formatLikeRepository(stackFile, edited), result);
 }
 
 /** For a year file already written: only make sure the stack file imports and lists it. */

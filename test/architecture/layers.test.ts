@@ -16,7 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["model"],
   ["config"],
   ["plan", "protocol", "inventory"],
-  ["db", "hosts", "sandbox"],
+  ["db", "hosts", "sandbox", "probe"],
   ["checks", "rollover"],
   ["output"],
   ["gitops"],

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { networkScope, probe, STATUS_CALL } from "../../src/rollover/probe.ts";
+import { networkScope, probe, STATUS_CALL } from "../../src/probe/probe.ts";
 import {
   cannotMakeHosts,
   hostsDown,

@@ -15,7 +15,7 @@ import {
   STATUS_CALL,
   type NetworkScope,
   type ProbeTarget,
-} from "../../src/rollover/probe.ts";
+} from "../../src/probe/probe.ts";
 import { evaluateReadiness } from "../../src/rollover/readiness.ts";
 import { check } from "../../src/rollover/check.ts";
 import { tempRepo } from "./helpers.ts";

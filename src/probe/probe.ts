@@ -80,6 +80,8 @@ export interface ProbeResult {
   ms: number;
   /** What was seen or why nothing was sent, in a sentence; never a secret. */
   evidence: string;
+  /** When the TLS certificate the answer came with expires (https only), as Node prints it. */
+  certificateValidTo?: string;
 }
 
 /**
@@ -247,7 +249,10 @@ export async function probe(target: ProbeTarget, scope: NetworkScope): Promise<P
   return { ...base, ...(await probeFromHere(target, route.address)), via: "direct" };
 }
 
-export type Observation = Pick<ProbeResult, "verdict" | "layer" | "status" | "result" | "ms" | "evidence">;
+export type Observation = Pick<
+  ProbeResult,
+  "verdict" | "layer" | "status" | "result" | "ms" | "evidence" | "certificateValidTo"
+>;
 
 /** Upper bound on an answer read: a status answer is small; anything larger is not one. */
 const MAX_ANSWER_BYTES = 256 * 1024;
@@ -300,6 +305,7 @@ export function probeFromHere(target: ProbeTarget, address?: string): Promise<Ob
     request.on("response", (response) => {
       const status = response.statusCode ?? 0;
       const certificate = tls ? describeCertificate(response.socket as TLSSocket) : "";
+      const validTo = tls ? (response.socket as TLSSocket).getPeerCertificate?.()?.valid_to : undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       response.on("data", (chunk: Buffer) => {
@@ -309,7 +315,10 @@ export function probeFromHere(target: ProbeTarget, address?: string): Promise<Ob
       });
       response.on("error", (error) => done(fromError(error)));
       response.on("close", () =>
-        done(judge(proof, status, Buffer.concat(chunks).toString("utf8"), certificate)),
+        done({
+          ...judge(proof, status, Buffer.concat(chunks).toString("utf8"), certificate),
+          ...(validTo ? { certificateValidTo: validTo } : {}),
+        }),
       );
     });
     request.end(call ?? undefined);
@@ -403,7 +412,7 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
  */
 const CHILD_ARGS = import.meta.url.endsWith(".js")
   ? [fileURLToPath(new URL("./probe-child.js", import.meta.url))]
-  : ["--import", "tsx", path.join(REPO_ROOT, "src/rollover/probe-child.ts")];
+  : ["--import", "tsx", path.join(REPO_ROOT, "src/probe/probe-child.ts")];
 
 /**
  * Runs the same probe in a child process inside the network namespace of the test hosts (their

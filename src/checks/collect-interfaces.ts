@@ -1,0 +1,22 @@
+/**
+ * The interfaces' facts: one probe per declared interface (HIS, fiscal platform, push), all at
+ * once, through the one probe module (src/rollover/probe.ts): where a probe may go is decided
+ * there before anything is sent, and only an answer that proves the service counts.
+ */
+import type { Environment } from "../model/environment.ts";
+import { interfaceTargets, networkScope, probe } from "../probe/probe.ts";
+import type { InterfaceFacts } from "./facts.ts";
+import type { Collected } from "./types.ts";
+
+export async function collectInterfaces(
+  env: Environment,
+  options: { capMs: number },
+): Promise<Collected<InterfaceFacts>> {
+  try {
+    const scope = networkScope(env);
+    const probes = await Promise.all(interfaceTargets(env, options.capMs).map((t) => probe(t, scope)));
+    return { ok: true, value: { probes } };
+  } catch (error) {
+    return { ok: false, reason: error instanceof Error ? error.message : String(error) };
+  }
+}
