@@ -1,6 +1,6 @@
 /**
  * The interfaces' facts: one probe per declared interface (HIS, fiscal platform, push), all at
- * once, through the one probe module (src/rollover/probe.ts): where a probe may go is decided
+ * once, through the one probe module (src/probe/probe.ts): where a probe may go is decided
  * there before anything is sent, and only an answer that proves the service counts.
  */
 import type { Environment } from "../model/environment.ts";

@@ -1,6 +1,6 @@
 /**
  * Checks of the interfaces the e-bill service depends on. HIS, fiscal platform and push are probed
- * from here by the one probe module (src/rollover/probe.ts: a sandbox stack's probe never leaves
+ * from here by the one probe module (src/probe/probe.ts: a sandbox stack's probe never leaves
  * the machine, and only a verified answer counts); the signature server is probed from the app
  * hosts, which are the ones that must reach it (the host facts' `signature` section).
  */

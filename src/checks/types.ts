@@ -40,7 +40,7 @@ export interface CheckResult {
 
 /** What every check may read besides its facts. */
 export interface CheckContext {
-  /** "Now" from the one clock (src/time.ts), so checks are testable on any date. */
+  /** "Now" from the one clock (src/base/time.ts), so checks are testable on any date. */
   now: Date;
 }
 

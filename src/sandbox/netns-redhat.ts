@@ -36,7 +36,7 @@ const KYLIN_V10_OS_RELEASE = [
 /** The system-auth/password-auth shape of an install without an authselect profile. */
 const RHEL_AUTH_STACK = [
   "#%PAM-1.0",
-  "# test host stand-in of the RHEL-family file (written by test/harness/netns-redhat.ts)",
+  "# test host stand-in of the RHEL-family file (written by src/sandbox/netns-redhat.ts)",
   "auth        required      pam_env.so",
   "auth        sufficient    pam_unix.so try_first_pass nullok",
   "auth        required      pam_deny.so",
@@ -53,7 +53,7 @@ const RHEL_AUTH_STACK = [
 
 /** firewalld.conf as the firewalld package installs it (the parts that matter here). */
 const FIREWALLD_CONF = [
-  "# test host stand-in of /etc/firewalld/firewalld.conf (written by test/harness/netns-redhat.ts)",
+  "# test host stand-in of /etc/firewalld/firewalld.conf (written by src/sandbox/netns-redhat.ts)",
   "DefaultZone=public",
   "FirewallBackend=nftables",
   "",
