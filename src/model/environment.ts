@@ -475,6 +475,20 @@ export const Maintenance = z.strictObject({
     .max(5)
     .default(1.3)
     .describe("Year-end stock sizing: next year's range = last year's usage x this margin"),
+  ntpServers: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/,
+          "an NTP server is a host name or IPv4 address, e.g. ntp.ntsc.ac.cn",
+        ),
+    )
+    .min(1)
+    .optional()
+    .describe(
+      "Time servers every host follows (bill signatures carry the time); without it, the baseline role's defaults",
+    ),
 });
 export type Maintenance = z.infer<typeof Maintenance>;
 
