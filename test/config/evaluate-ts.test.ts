@@ -260,7 +260,7 @@ describe("a stack reads only its own files", () => {
     );
     const result = await evaluate(
       "project/hidden.ts",
-      `import secrets from ".sandbox/secrets.json";\nexport default { secrets };\n`,
+      `import secrets from "./.sandbox/secrets.json";\nexport default { secrets };\n`,
     );
     expect(result).toEqual({ ok: false, message: expect.stringMatching(/inside the hidden '\.sandbox'/) });
   });
