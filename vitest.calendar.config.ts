@@ -5,6 +5,10 @@ import { defineConfig } from "vitest/config";
 import base from "./vitest.config.ts";
 import { calendarTestFiles } from "./test/calendar/select.ts";
 
+// The unit/integration projects are the main config's; this one runs its own selection.
+const { projects, ...shared } = base.test ?? {};
+void projects;
+
 export default defineConfig({
-  test: { ...base.test, include: calendarTestFiles(), fileParallelism: true },
+  test: { ...shared, include: calendarTestFiles(), fileParallelism: true },
 });

@@ -1,6 +1,6 @@
 /**
  * `ebill-ops <command>`: each command lives in src/commands/<name>.ts and registers itself here.
- * Exit codes are part of the contract (DESIGN.md): 0 ok/none, 2 changes/drift, 1 error.
+ * Exit codes are part of the contract (docs/architecture.md): 0 ok/none, 2 changes/drift, 1 error.
  */
 import { Command, CommanderError } from "commander";
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run test:calendar`: the tests that need neither a database nor hosts, each run under
 # libfaketime (Debian package `faketime`) at a date around the year end, so a test or a part of the
-# tool that reads the real clock instead of the one injectable clock (src/time.ts) shows up before
+# tool that reads the real clock instead of the one injectable clock (src/base/time.ts) shows up before
 # the calendar gets there. Every date must pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -56,7 +56,13 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description(
       "steps of the GitHub workflows (plan comment, drift issues, reviewed-plan check); see docs/gitops.md",
     );
+  registerPullRequestSteps(gitops);
+  registerDriftSteps(gitops);
+  registerMergeChecks(gitops, setExit);
+}
 
+/** The pull request's steps: which stacks to plan, the plan comment and where it is. */
+function registerPullRequestSteps(gitops: Command): void {
   gitops
     .command("stacks")
     .description(
@@ -107,7 +113,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
       if (!Array.isArray(comments)) throw new Error(`${options.comments}: expected a JSON array of comments`);
       process.stdout.write(`${findPlanComment(comments as CommentRecord[]) ?? ""}\n`);
     });
+}
 
+/** The scheduled drift check's step: its issue. */
+function registerDriftSteps(gitops: Command): void {
   gitops
     .command("drift-issue")
     .description("decide open/update/close of the stack's drift issue; prints the action as JSON")
@@ -131,7 +140,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
         process.stdout.write(JSON.stringify(action) + "\n");
       },
     );
+}
 
+/** The checks before an apply: the reviewed plan, where secrets go, the environment's reviewers. */
+function registerMergeChecks(gitops: Command, setExit: (code: number) => void): void {
   gitops
     .command("check-reviewed")
     .description("is the plan made now on main the plan reviewed on the pull request? exit 0 yes, 1 no")

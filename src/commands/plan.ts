@@ -12,7 +12,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .command("plan")
     .description("show what apply would change in the live systems (database, hosts) of a stack")
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
-    .option("--json", "print the plan as JSON (the contract of DESIGN.md)")
+    .option("--json", "print the plan as JSON (the contract of docs/architecture.md)")
     .option("--markdown", "print the plan as a pull-request comment (under 60,000 characters)")
     .option("--out <file>", "also save the JSON plan, for 'apply --plan <file>'")
     .addHelpText(

@@ -40,7 +40,12 @@ export function register(program: Command, setExit: (code: number) => void): voi
   const rollover = program
     .command("rollover")
     .description("year-end rollover (年结): prepare next year, check readiness, carry over the closing year");
+  registerPrepare(rollover, setExit);
+  registerCheck(rollover, setExit);
+  registerCarryOver(rollover, setExit);
+}
 
+function registerPrepare(rollover: Command, setExit: (code: number) => void): void {
   rollover
     .command("prepare")
     .description(
@@ -72,44 +77,48 @@ export function register(program: Command, setExit: (code: number) => void): voi
         force: options.force,
         offline: { issuedPerDay: options.issuedPerDay, fromCarryOver: options.fromCarryOver },
       });
-      if (options.json) {
-        process.stdout.write(
-          JSON.stringify(
-            {
-              changed: result.changed,
-              written: result.written.map(rel),
-              sizing: result.sizing,
-              notes: result.notes,
-              basis: result.basis,
-            },
-            null,
-            2,
-          ) + "\n",
-        );
-        return;
-      }
-      if (!result.changed)
-        process.stdout.write(
-          `${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`,
-        );
-      for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
-      if (result.basis && result.basis.kind !== "database")
-        process.stdout.write(
-          `stock sized OFFLINE (estimates, the database was not read): ${result.basis.kind === "issued-per-day" ? `--issued-per-day ${result.basis.rates}` : `numbers used in ${result.basis.year} from ${rel(result.basis.file)}`}\n`,
-        );
-      for (const s of result.sizing)
-        process.stdout.write(
-          `  stock ${s.place} ${s.billCode}: ${Math.round(s.issuedLastYear)} ${result.basis?.kind === "issued-per-day" ? "estimated" : "issued"} under ${s.previousCode} in ${s.days} days ` +
-            `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
-        );
-      for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);
-      if (result.changed)
-        process.stdout.write(
-          `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,
-        );
+      printPrepared(result, options);
       setExit(0);
     });
+}
 
+function printPrepared(result: Awaited<ReturnType<typeof prepare>>, options: PrepareOptions): void {
+  if (options.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          changed: result.changed,
+          written: result.written.map(rel),
+          sizing: result.sizing,
+          notes: result.notes,
+          basis: result.basis,
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+    return;
+  }
+  if (!result.changed)
+    process.stdout.write(`${options.year} is already prepared in ${rel(result.file)}; nothing changed.\n`);
+  for (const f of result.written) process.stdout.write(`wrote ${rel(f)}\n`);
+  if (result.basis && result.basis.kind !== "database")
+    process.stdout.write(
+      `stock sized OFFLINE (estimates, the database was not read): ${result.basis.kind === "issued-per-day" ? `--issued-per-day ${result.basis.rates}` : `numbers used in ${result.basis.year} from ${rel(result.basis.file)}`}\n`,
+    );
+  for (const s of result.sizing)
+    process.stdout.write(
+      `  stock ${s.place} ${s.billCode}: ${Math.round(s.issuedLastYear)} ${result.basis?.kind === "issued-per-day" ? "estimated" : "issued"} under ${s.previousCode} in ${s.days} days ` +
+        `-> ${s.issueRange} to issue + ${s.exchangeRange} for exchange (旧票回收)\n`,
+    );
+  for (const note of result.notes) process.stdout.write(`NOTE ${note}\n`);
+  if (result.changed)
+    process.stdout.write(
+      `Review the files (git diff), replace example bill codes with the issued ones, then open a pull request.\n`,
+    );
+}
+
+function registerCheck(rollover: Command, setExit: (code: number) => void): void {
   rollover
     .command("check")
     .description(
@@ -134,7 +143,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
         setExit(report.ready ? 0 : 2);
       },
     );
+}
 
+function registerCarryOver(rollover: Command, setExit: (code: number) => void): void {
   rollover
     .command("carry-over")
     .description(
@@ -183,23 +194,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
               2,
             ) + "\n",
           );
-        else {
-          for (const l of result.carryOver.lines)
-            process.stdout.write(
-              `${l.place} ${l.billCode}: used ${l.used} (voided ${l.voided}, red-flush ${l.redFlushed}) ${l.firstUsed ?? "-"}..${l.lastUsed ?? "-"}, ` +
-                `net ${yuan(l.netFen)} yuan; unused ${l.unusedCount}: ` +
-                `${l.unused.map((r) => formatRange({ first: Number(r.first), last: Number(r.last) })).join(", ") || "none"}\n`,
-            );
-          const said = {
-            recorded: `recorded the carry-over of ${options.year} (${result.carryOver.date})`,
-            unchanged: `the carry-over of ${options.year} was recorded on ${result.carryOver.date} with the same figures; the record is unchanged`,
-            superseded: `recorded a new carry-over of ${options.year}; the one of ${result.carryOver.supersedes} is kept, marked superseded`,
-          }[result.outcome];
-          process.stdout.write(`${said}\n`);
-          if (result.keptDir) process.stdout.write(`kept the earlier files in ${rel(result.keptDir)}\n`);
-          for (const f of result.files)
-            process.stdout.write(`${result.outcome === "unchanged" ? "in place" : "wrote"} ${rel(f)}\n`);
-        }
+        else printCarriedOver(result, options.year);
         if (result.pdfProblem) {
           process.stderr.write(
             `report.pdf not made: ${result.pdfProblem}\nThe record and the other files are written; run the same command again once fixed (or use --no-pdf).\n`,
@@ -208,4 +203,22 @@ export function register(program: Command, setExit: (code: number) => void): voi
         } else setExit(0);
       },
     );
+}
+
+function printCarriedOver(result: Awaited<ReturnType<typeof carryOver>>, year: number): void {
+  for (const l of result.carryOver.lines)
+    process.stdout.write(
+      `${l.place} ${l.billCode}: used ${l.used} (voided ${l.voided}, red-flush ${l.redFlushed}) ${l.firstUsed ?? "-"}..${l.lastUsed ?? "-"}, ` +
+        `net ${yuan(l.netFen)} yuan; unused ${l.unusedCount}: ` +
+        `${l.unused.map((r) => formatRange({ first: Number(r.first), last: Number(r.last) })).join(", ") || "none"}\n`,
+    );
+  const said = {
+    recorded: `recorded the carry-over of ${year} (${result.carryOver.date})`,
+    unchanged: `the carry-over of ${year} was recorded on ${result.carryOver.date} with the same figures; the record is unchanged`,
+    superseded: `recorded a new carry-over of ${year}; the one of ${result.carryOver.supersedes} is kept, marked superseded`,
+  }[result.outcome];
+  process.stdout.write(`${said}\n`);
+  if (result.keptDir) process.stdout.write(`kept the earlier files in ${rel(result.keptDir)}\n`);
+  for (const f of result.files)
+    process.stdout.write(`${result.outcome === "unchanged" ? "in place" : "wrote"} ${rel(f)}\n`);
 }

@@ -133,11 +133,49 @@ async function bundle(
   const roots = await allowedRoots(entry);
   const realEntry = await realpath(entry);
   assertInside(realEntry, roots, "this path");
-  let budget = MAX_STACK_BYTES;
   const data = new Map<string, string>();
+  const guard = stackFilesGuard(realEntry, roots, data);
+  try {
+    const result = await build({
+      entryPoints: ["ebill-ops:stack"],
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      write: false,
+      // Source maps point error locations back at the stack's files (Node maps them in the child).
+      outfile: "/stack.mjs",
+      sourcemap: "inline",
+      sourceRoot: "/",
+      sourcesContent: false,
+      logLevel: "silent",
+      plugins: [guard],
+    });
+    // Two keys of one object literal: a reviewer reads the first, JavaScript keeps the last.
+    const duplicate = result.warnings.find((w) => w.id === "duplicate-object-key");
+    if (duplicate)
+      return {
+        ok: false,
+        message: `${locate(duplicate)}; a reviewer reads the first, the tool would use the last: keep one`,
+      };
+    return { ok: true, code: result.outputFiles[0]!.text, data };
+  } catch (error) {
+    const errors = (error as { errors?: Message[] }).errors;
+    if (!errors || errors.length === 0) throw error;
+    return { ok: false, message: `cannot compile: ${errors.map(locate).join("; ")}` };
+  }
+}
+
+/**
+ * The esbuild plugin that reads a stack's own files: every import they make and every byte they
+ * read is checked (inside the allowed roots, a known kind of file, within the size budget); JSON
+ * files are collected in `data`.
+ */
+function stackFilesGuard(realEntry: string, roots: string[], data: Map<string, string>): Plugin {
+  let budget = MAX_STACK_BYTES;
   // The stack's own files live in the "stack" namespace: every import they make and every byte
   // they read passes the checks below. Imports inside trusted packages never reach this plugin.
-  const guard: Plugin = {
+  return {
     name: "stack-files",
     setup(build) {
       build.onResolve({ filter: /^ebill-ops:stack$/ }, () => ({ path: realEntry, namespace: "stack" }));
@@ -182,35 +220,6 @@ async function bundle(
       });
     },
   };
-  try {
-    const result = await build({
-      entryPoints: ["ebill-ops:stack"],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      write: false,
-      // Source maps point error locations back at the stack's files (Node maps them in the child).
-      outfile: "/stack.mjs",
-      sourcemap: "inline",
-      sourceRoot: "/",
-      sourcesContent: false,
-      logLevel: "silent",
-      plugins: [guard],
-    });
-    // Two keys of one object literal: a reviewer reads the first, JavaScript keeps the last.
-    const duplicate = result.warnings.find((w) => w.id === "duplicate-object-key");
-    if (duplicate)
-      return {
-        ok: false,
-        message: `${locate(duplicate)}; a reviewer reads the first, the tool would use the last: keep one`,
-      };
-    return { ok: true, code: result.outputFiles[0]!.text, data };
-  } catch (error) {
-    const errors = (error as { errors?: Message[] }).errors;
-    if (!errors || errors.length === 0) throw error;
-    return { ok: false, message: `cannot compile: ${errors.map(locate).join("; ")}` };
-  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * process goes through these, with the values of the secrets the stack references.
  */
 import { resolveSecret, secretUses } from "./secrets.ts";
+import { mapStrings } from "../base/map-strings.ts";
 
 /** Name -> value of each secret of the declaration that this process can resolve. */
 export function secretValues(env: unknown): Map<string, string> {
@@ -38,13 +39,5 @@ export function redactText(text: string, secrets: ReadonlyMap<string, string>): 
 /** A deep copy with every string (and object key) redacted. */
 export function redactDeep<T>(value: T, secrets: ReadonlyMap<string, string>): T {
   if (secrets.size === 0) return value;
-  const scrub = scrubber(secrets);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return scrub(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k), walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
+  return mapStrings(value, scrubber(secrets));
 }

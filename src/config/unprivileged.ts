@@ -136,16 +136,7 @@ export async function runContained(run: ContainedRun): Promise<ContainedOutcome>
   // inner one is the child's own.
   const outer = await mkdtemp(path.join(os.tmpdir(), "ebill-ops-stack-"));
   try {
-    await chmod(outer, 0o711);
-    const work = path.join(outer, "work");
-    await mkdir(work, { mode: 0o700 });
-    for (const [name, content] of Object.entries(run.files))
-      await writeFile(path.join(work, name), content, { mode: 0o600 });
-    if (identity) {
-      await chown(work, identity.uid, identity.gid);
-      for (const name of Object.keys(run.files))
-        await chown(path.join(work, name), identity.uid, identity.gid);
-    }
+    const work = await workFolder(outer, run.files, identity);
     const node = [
       "prlimit",
       `--as=${addressSpaceBytes(run.memoryMb)}`,
@@ -194,23 +185,47 @@ export async function runContained(run: ContainedRun): Promise<ContainedOutcome>
     });
     const output = Buffer.concat(kept).toString("utf8");
     if (timedOut) return { status: "timeout", output };
-    let result: Buffer | null = null;
-    let resultProblem: string | null = null;
-    try {
-      result = await readRegularFile(
-        path.join(work, run.resultFile),
-        "the answer of the stack",
-        run.maxResultBytes,
-        {
-          noFollow: true,
-        },
-      );
-    } catch (error) {
-      if (!(error instanceof StackFileError)) throw error;
-      if (!/file not found/.test(error.message)) resultProblem = error.message;
-    }
-    return { status: "exited", ...ended, result, resultProblem, output };
+    return { status: "exited", ...ended, ...(await readAnswer(work, run)), output };
   } finally {
     await rm(outer, { recursive: true, force: true });
+  }
+}
+
+/** The child's work folder inside `outer`, holding `files`, owned by the child's user. */
+async function workFolder(
+  outer: string,
+  files: ContainedRun["files"],
+  identity: ReturnType<typeof stackIdentity>,
+): Promise<string> {
+  await chmod(outer, 0o711);
+  const work = path.join(outer, "work");
+  await mkdir(work, { mode: 0o700 });
+  for (const [name, content] of Object.entries(files))
+    await writeFile(path.join(work, name), content, { mode: 0o600 });
+  if (identity) {
+    await chown(work, identity.uid, identity.gid);
+    for (const name of Object.keys(files)) await chown(path.join(work, name), identity.uid, identity.gid);
+  }
+  return work;
+}
+
+/** The answer file the child wrote, read as untrusted (a regular file, no link, within its size). */
+async function readAnswer(
+  work: string,
+  run: ContainedRun,
+): Promise<{ result: Buffer | null; resultProblem: string | null }> {
+  try {
+    const result = await readRegularFile(
+      path.join(work, run.resultFile),
+      "the answer of the stack",
+      run.maxResultBytes,
+      {
+        noFollow: true,
+      },
+    );
+    return { result, resultProblem: null };
+  } catch (error) {
+    if (!(error instanceof StackFileError)) throw error;
+    return { result: null, resultProblem: /file not found/.test(error.message) ? null : error.message };
   }
 }

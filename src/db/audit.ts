@@ -15,6 +15,7 @@
 import type { Environment } from "../model/environment.ts";
 import type { AuditRecord } from "../plan/types.ts";
 import { withClient } from "./connect.ts";
+import { mapStrings } from "../base/map-strings.ts";
 import type { Db } from "./providers/types.ts";
 import { ensureOpsSchema, OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 
@@ -32,14 +33,7 @@ export function auditSafeText(text: string): string {
 
 /** A deep copy with every string (and key) made storable; other values unchanged. */
 export function auditSafe<T>(value: T): T {
-  const walk = (v: unknown): unknown => {
-    if (typeof v === "string") return auditSafeText(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v !== null && typeof v === "object")
-      return Object.fromEntries(Object.entries(v).map(([k, x]) => [auditSafeText(k), walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
+  return mapStrings(value, auditSafeText);
 }
 
 /**

@@ -269,27 +269,38 @@ export async function applyDatabase(
       ).catch(() => undefined);
       throw error;
     }
-    if (late.length > 0) {
-      try {
-        await dropTablespaces(db, late);
-      } catch (error) {
-        throw new Error(
-          `every other change was committed, but dropping tablespace(s) ${late.join(", ")} failed: ` +
-            `${error instanceof Error ? error.message : String(error)}. It may still hold objects of another database; ` +
-            `the next plan shows the drop again`,
-        );
-      }
-      if (audit.id !== undefined && laterSources.length === 0) {
-        await updateAudit(db, audit.id, auditAs(audit.record, "ok", []));
-        audit.written = "ok";
-      }
-    }
+    if (late.length > 0) await dropAfterCommit(db, late, audit, laterSources.length > 0);
   } catch (error) {
     // A caller with its own record (applyPlan, Pulumi) records the failure itself.
     if (!options.audit) await recordFailure(db, audit, error);
     throw error;
   } finally {
     await releaseDatabaseLock(db, env.name).catch(() => undefined);
+  }
+}
+
+/**
+ * Tablespaces a plan deletes go after the commit (DROP TABLESPACE cannot run in a transaction);
+ * the audit row says "ok" only once they are gone and no later source is still to run.
+ */
+async function dropAfterCommit(
+  db: Db,
+  late: string[],
+  audit: AuditHook,
+  laterSourcesToRun: boolean,
+): Promise<void> {
+  try {
+    await dropTablespaces(db, late);
+  } catch (error) {
+    throw new Error(
+      `every other change was committed, but dropping tablespace(s) ${late.join(", ")} failed: ` +
+        `${error instanceof Error ? error.message : String(error)}. It may still hold objects of another database; ` +
+        `the next plan shows the drop again`,
+    );
+  }
+  if (audit.id !== undefined && !laterSourcesToRun) {
+    await updateAudit(db, audit.id, auditAs(audit.record, "ok", []));
+    audit.written = "ok";
   }
 }
 

@@ -7,6 +7,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { type Change, parsePlan, type Plan } from "../plan/types.ts";
+import { hasDestructive } from "../plan/planner.ts";
 import { changeLine, renderPlanWithin } from "../output/markdown.ts";
 import { inline, MARKDOWN_BUDGET } from "../output/md.ts";
 import { type YearBanner } from "../rollover/banner.ts";
@@ -158,10 +159,6 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
     if (detail) body += open + detail + close;
   });
   return body + footer + "\n";
-}
-
-function hasDestructive(plan: Plan): boolean {
-  return plan.changes.some((c) => c.destructive);
 }
 
 function countText(plan: Plan): string {

@@ -35,6 +35,7 @@ export function hostVars(
   const signatureHost = env.hosts.find((h) => h.name === interfaces.signature.host);
   return {
     ebill_service_manager: connection.serviceManager,
+    ...(env.maintenance.ntpServers ? { baseline_ntp_servers: env.maintenance.ntpServers } : {}),
     ebill_firewall_tcp_ports_by_host: Object.fromEntries(
       env.hosts.map((h) => [h.name, firewallPorts(env, h.roles)]),
     ),

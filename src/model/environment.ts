@@ -9,7 +9,15 @@
  * (uniqueness, references, bill-code structure, year-end readiness) are rules in `src/config/rules/`.
  */
 import * as z from "zod";
-import { SAFE_IDENTIFIER, SAFE_PATH, SECRET_NAME } from "./patterns.ts";
+import {
+  EXISTING_YEARLY_MOMENT,
+  HTTP_URL_START,
+  NOT_RESERVED_BY_POSTGRES,
+  SAFE_IDENTIFIER,
+  SAFE_PATH,
+  SECRET_NAME,
+  URL_WITHOUT_CREDENTIALS,
+} from "./patterns.ts";
 import { OS_IDS, unsupportedOsMessage } from "./operating-systems.ts";
 import { THRESHOLD_DEFAULTS, Thresholds } from "./thresholds.ts";
 
@@ -42,8 +50,9 @@ const identifier = (what: string) =>
     .string()
     .regex(SAFE_IDENTIFIER, `${what} must be lower-case letters, digits and _ , starting with a letter`)
     .max(63, `${what} is at most 63 characters (PostgreSQL identifier limit)`)
-    // PostgreSQL refuses new tablespaces, schemas and roles named pg_*, mid-apply.
-    .refine((name) => !name.startsWith("pg_"), `${what} must not start with 'pg_' (reserved by PostgreSQL)`);
+    // PostgreSQL refuses new tablespaces, schemas and roles named pg_*, mid-apply. A pattern, not a
+    // refinement, so that the JSON Schema an editor checks with refuses it too.
+    .regex(NOT_RESERVED_BY_POSTGRES, `${what} must not start with 'pg_' (reserved by PostgreSQL)`);
 
 const absolutePath = (what: string) =>
   z.string().regex(SAFE_PATH, `${what} must be an absolute path of letters, digits, '/', '_', '-' and '.'`);
@@ -72,15 +81,18 @@ const parsedUrl = (value: string): URL | null => {
 const httpUrl = z
   .string()
   .max(2048)
+  // The scheme and the credentials are patterns so that the generated JSON Schema carries them (an
+  // editor then refuses ftp:// as the loader does); the URL parser checks the rest (ports, hosts).
+  .regex(HTTP_URL_START, { message: "a well-formed http:// or https:// URL", abort: true })
   .refine((value) => {
     const url = parsedUrl(value);
     return url !== null && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
   }, "a well-formed http:// or https:// URL")
   // A password in a URL is a secret in plain text in the repository, the plan and every log.
-  .refine((value) => {
-    const url = parsedUrl(value);
-    return url === null || (url.username === "" && url.password === "");
-  }, "a URL must not carry a user name or password (user:pass@); credentials are secret references");
+  .regex(
+    URL_WITHOUT_CREDENTIALS,
+    "a URL must not carry a user name or password (user:pass@); credentials are secret references",
+  );
 
 const year = z.number().int().min(2019).max(2099).describe("A fiscal year, e.g. 2026");
 
@@ -387,35 +399,35 @@ export type PrintComponent = z.infer<typeof PrintComponent>;
 
 const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "a time HH:MM");
 
-/** Days per month in a leap year: a yearly freeze on 02-29 is a real date every fourth year. */
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /** A moment of every year, MM-DDTHH:MM, that exists on the calendar (not 02-30, not 24:00). */
 const yearlyMoment = (example: string) =>
   z
     .string()
     .regex(/^\d{2}-\d{2}T\d{2}:\d{2}$/, `MM-DDTHH:MM, e.g. ${example}`)
-    .refine((value) => {
-      const [month, day, hour, minute] = value.split(/[-T:]/).map(Number) as [number, number, number, number];
-      return (
-        month >= 1 &&
-        month <= 12 &&
-        day >= 1 &&
-        day <= DAYS_IN_MONTH[month - 1]! &&
-        hour <= 23 &&
-        minute <= 59
-      );
-    }, `a date and time that exists: month 01-12, a day of that month, hour 00-23, minute 00-59 (e.g. ${example})`);
+    .regex(
+      EXISTING_YEARLY_MOMENT,
+      `a date and time that exists: month 01-12, a day of that month, hour 00-23, minute 00-59 (e.g. ${example})`,
+    );
 
 /** An IANA time zone this Node.js knows (Asia/Shanghai); a typo would break every change-window check. */
-const timeZone = z.string().refine((zone) => {
+export function isKnownTimeZone(zone: string): boolean {
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: zone });
     return zone.length > 0;
   } catch {
     return false;
   }
-}, "a known IANA time zone such as Asia/Shanghai");
+}
+
+/**
+ * The time zone database is the runtime's, which no pattern can hold: the JSON Schema names the
+ * check as a format (`iana-time-zone`) that a validator registers with isKnownTimeZone.
+ */
+export const TIME_ZONE_FORMAT = "iana-time-zone";
+const timeZone = z
+  .string()
+  .refine(isKnownTimeZone, "a known IANA time zone such as Asia/Shanghai")
+  .meta({ format: TIME_ZONE_FORMAT });
 export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -534,6 +546,20 @@ export const Maintenance = z.strictObject({
       "two notifications have the same name; give each webhook its own name",
     )
     .describe("Where 'ebill-ops monitor --notify' sends a message when a check changes state"),
+  ntpServers: z
+    .array(
+      z
+        .string()
+        .regex(
+          /^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/,
+          "an NTP server is a host name or IPv4 address, e.g. ntp.ntsc.ac.cn",
+        ),
+    )
+    .min(1)
+    .optional()
+    .describe(
+      "Time servers every host follows (bill signatures carry the time); without it, the baseline role's defaults",
+    ),
 });
 export type Maintenance = z.infer<typeof Maintenance>;
 

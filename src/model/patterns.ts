@@ -12,3 +12,19 @@ export const SAFE_PATH = /^\/(?!.*\/\.\.?(\/|$))[A-Za-z0-9_.\-/]*$/;
 
 /** Secret names, as environment variable names. */
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** PostgreSQL reserves names starting with pg_ for itself (tablespaces, schemas, roles). */
+export const NOT_RESERVED_BY_POSTGRES = /^(?!pg_)/;
+
+/** http:// or https:// (any case, as the URL parser reads it) followed by a host. */
+export const HTTP_URL_START = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#\\]/;
+
+/** No user:pass@ before the host: the authority, up to the first / ? # or \, holds no @. */
+export const URL_WITHOUT_CREDENTIALS = /^[^/?#]*\/\/[^/?#\\@]*([/?#\\]|$)/;
+
+/**
+ * MM-DDTHH:MM that exists every year: 30 days in April, June, September and November, up to 29 in
+ * February (a yearly freeze on 02-29 is real every fourth year), hours 00-23, minutes 00-59.
+ */
+export const EXISTING_YEARLY_MOMENT =
+  /^((0[13578]|1[02])-(0[1-9]|[12]\d|3[01])|(0[469]|11)-(0[1-9]|[12]\d|30)|02-(0[1-9]|[12]\d))T([01]\d|2[0-3]):[0-5]\d$/;

@@ -106,10 +106,6 @@ export function summaryLine(plan: Pick<Plan, "summary">): string {
   return `${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.replace} to replace`;
 }
 
-export function isEmpty(plan: Pick<Plan, "changes">): boolean {
-  return plan.changes.length === 0;
-}
-
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
 export function useColor(stream: { isTTY?: boolean } = process.stdout): boolean {
   return Boolean(stream.isTTY) && !("NO_COLOR" in process.env && process.env.NO_COLOR !== "");

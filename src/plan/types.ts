@@ -158,7 +158,10 @@ export interface PlanSource {
   /**
    * Applies exactly `changes` (this source's part of a reviewed plan). Refuses, changing nothing,
    * when `expectedLiveHash` is given and the live state read under the source's lock differs.
-   * All or nothing: a failure or a killed process leaves the system as it was.
+   * What a failure leaves depends on the system: the database applies in one transaction (a
+   * failure or a killed process leaves it as it was); the hosts are applied host by host by
+   * Ansible (a failure stops the run naming the host and task, hosts before it may be changed,
+   * and a rerun converges).
    */
   apply(
     env: Environment,

@@ -38,6 +38,7 @@ export const STACK_VARIABLE = "EBILL_OPS_STACK";
 /** Module of the dynamic resource type tokens: `pulumi-nodejs:dynamic/ebill-ops:<kind>`. */
 export const TYPE_MODULE = "ebill-ops";
 
+/** The resource name and Pulumi ID of an object: `<kind>/<id>` (an id may itself hold '/', e.g. his/place/001). */
 export function resourceName(kind: DatabaseKind, objectId: string): string {
   return `${kind}/${objectId}`;
 }

@@ -27,7 +27,7 @@ import type { DatabaseKind, Environment } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, Fields } from "../plan/types.ts";
 import { applyGate } from "../plan/windows.ts";
 import { now } from "../base/time.ts";
-import type { ObjectInputs } from "./objects.ts";
+import { resourceName, type ObjectInputs } from "./objects.ts";
 import { gitRevision } from "../app/git.ts";
 import { rehearsing } from "../app/apply.ts";
 import { actor } from "../base/actor.ts";
@@ -44,11 +44,6 @@ export interface DiffResult {
   changes: boolean;
   replaces?: string[];
   deleteBeforeReplace?: boolean;
-}
-
-/** The Pulumi ID of an object: `<kind>/<id>` (an id may itself hold '/', e.g. his/place/001). */
-export function pulumiId(kind: DatabaseKind, objectId: string): string {
-  return `${kind}/${objectId}`;
 }
 
 // Pulumi runs resource operations in parallel; the runner's apply takes the stack's advisory lock
@@ -210,7 +205,7 @@ export function create(props: ObjectInputs): Promise<{ id: string; outs: ObjectO
     // adopted: brought to the declared fields, exactly as the runner would update it.
     const live = await converge(inputs, declared(inputs));
     if (!live) throw missingAfterWrite(inputs);
-    return { id: pulumiId(inputs.kind, inputs.objectId), outs: outputsOf(inputs, live) };
+    return { id: resourceName(inputs.kind, inputs.objectId), outs: outputsOf(inputs, live) };
   });
 }
 

@@ -16,8 +16,8 @@ import { missingForYear } from "../config/rules/year-readiness.ts";
 import { isoDay, localDate, now } from "../base/time.ts";
 
 /** From this day of December next year's declaration is asked for, and from the second it is urgent. */
-export const NEXT_YEAR_WARN_FROM = { month: 12, day: 1 };
-export const NEXT_YEAR_URGENT_FROM = { month: 12, day: 20 };
+const NEXT_YEAR_WARN_FROM = { month: 12, day: 1 };
+const NEXT_YEAR_URGENT_FROM = { month: 12, day: 20 };
 
 export type YearBannerLevel = "notice" | "warning" | "urgent";
 

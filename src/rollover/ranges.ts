@@ -41,11 +41,6 @@ export function subtract(from: readonly NumberRange[], remove: readonly NumberRa
   return out;
 }
 
-/** The parts of `ranges` that fall inside `within`. */
-export function intersect(ranges: readonly NumberRange[], within: readonly NumberRange[]): NumberRange[] {
-  return subtract(ranges, subtract(ranges, within));
-}
-
 export const total = (ranges: readonly NumberRange[]): number =>
   ranges.reduce((sum, r) => sum + rangeSize(r), 0);
 

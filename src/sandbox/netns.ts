@@ -93,10 +93,7 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
   if (why) throw new Error(why);
   const log = options.log ?? (() => {});
   const user = options.user ?? "ebillops";
-  const subnets = new Set(options.hosts.map((h) => subnetOf(h.address)));
-  if (subnets.size !== 1) throw new Error(`test hosts must share one /24, got ${[...subnets].join(", ")}`);
-  const subnet = [...subnets][0]!;
-  if (!subnet.startsWith("10.231.")) throw new Error(`test hosts use 10.231.0.0/16 only, got ${subnet}.0/24`);
+  const subnet = sharedSubnet(options.hosts);
   const base = ensureRootfs(log);
 
   const stateDir = path.resolve(options.stateDir);
@@ -125,59 +122,9 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
 
     state.cleanup.namespaces.push(controller);
     save();
-    run("ip", ["netns", "add", controller]);
-    run("ip", ["-n", controller, "link", "set", "lo", "up"]);
-    run("ip", ["-n", controller, "link", "add", "br0", "type", "bridge"]);
-    run("ip", ["-n", controller, "addr", "add", `${subnet}.1/24`, "dev", "br0"]);
-    run("ip", ["-n", controller, "link", "set", "br0", "up"]);
-
-    for (const [index, spec] of options.hosts.entries()) {
-      const namespace = `ebill-${options.tag}-${spec.name}`;
-      const hostDir = path.join(stateDir, "hosts", spec.name);
-      const root = path.join(hostDir, "root");
-      for (const d of ["upper", "work", "root"]) mkdirSync(path.join(hostDir, d), { recursive: true });
-      state.cleanup.dirs.push(hostDir);
-      state.cleanup.mounts.push(root);
-      state.cleanup.namespaces.push(namespace);
-      save();
-
-      run("mount", [
-        "-t",
-        "overlay",
-        "overlay",
-        "-o",
-        `lowerdir=${base},upperdir=${path.join(hostDir, "upper")},workdir=${path.join(hostDir, "work")}`,
-        root,
-      ]);
-      const hostKey = prepareHostRoot(root, spec.name, user, clientKey);
-      if (spec.family === "RedHat") makeRedHatFamily(root);
-
-      run("ip", ["netns", "add", namespace]);
-      run("ip", ["-n", namespace, "link", "set", "lo", "up"]);
-      const peer = `vh${index}`;
-      run("ip", [
-        "-n",
-        controller,
-        "link",
-        "add",
-        peer,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "eth0",
-        "netns",
-        namespace,
-      ]);
-      run("ip", ["-n", controller, "link", "set", peer, "master", "br0", "up"]);
-      run("ip", ["-n", namespace, "addr", "add", `${spec.address}/24`, "dev", "eth0"]);
-      run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
-      run("ip", ["-n", namespace, "route", "add", "default", "via", `${subnet}.1`]);
-
-      startSshd(namespace, root, spec.name);
-      state.hosts.push({ ...spec, namespace, root, hostKey });
-      save();
-    }
+    addController(controller, subnet);
+    for (const [index, spec] of options.hosts.entries())
+      addHost(state, spec, index, { tag: options.tag, stateDir, base, subnet, clientKey }, save);
 
     for (const sig of options.signatureServers ?? []) {
       const host = state.hosts.find((h) => h.name === sig.host);
@@ -193,6 +140,83 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
     hostsDown(stateDir);
     throw error;
   }
+}
+
+/** The one /24 of 10.231.0.0/16 that every test host shares: its first three octets. */
+function sharedSubnet(hosts: readonly TestHostSpec[]): string {
+  const subnets = new Set(hosts.map((h) => subnetOf(h.address)));
+  if (subnets.size !== 1) throw new Error(`test hosts must share one /24, got ${[...subnets].join(", ")}`);
+  const subnet = [...subnets][0]!;
+  if (!subnet.startsWith("10.231.")) throw new Error(`test hosts use 10.231.0.0/16 only, got ${subnet}.0/24`);
+  return subnet;
+}
+
+/** The controller's namespace: a bridge at <subnet>.1 that every host's link joins. */
+function addController(controller: string, subnet: string): void {
+  run("ip", ["netns", "add", controller]);
+  run("ip", ["-n", controller, "link", "set", "lo", "up"]);
+  run("ip", ["-n", controller, "link", "add", "br0", "type", "bridge"]);
+  run("ip", ["-n", controller, "addr", "add", `${subnet}.1/24`, "dev", "br0"]);
+  run("ip", ["-n", controller, "link", "set", "br0", "up"]);
+}
+
+/**
+ * One host: an overlay on the base tree as its root, its own namespace linked to the controller's
+ * bridge, sshd started. What it makes is recorded (and saved) before it is made, for hostsDown.
+ */
+function addHost(
+  state: HostsState,
+  spec: TestHostSpec,
+  index: number,
+  where: { tag: string; stateDir: string; base: string; subnet: string; clientKey: string },
+  save: () => void,
+): void {
+  const controller = state.controllerNamespace;
+  const namespace = `ebill-${where.tag}-${spec.name}`;
+  const hostDir = path.join(where.stateDir, "hosts", spec.name);
+  const root = path.join(hostDir, "root");
+  for (const d of ["upper", "work", "root"]) mkdirSync(path.join(hostDir, d), { recursive: true });
+  state.cleanup.dirs.push(hostDir);
+  state.cleanup.mounts.push(root);
+  state.cleanup.namespaces.push(namespace);
+  save();
+
+  run("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${where.base},upperdir=${path.join(hostDir, "upper")},workdir=${path.join(hostDir, "work")}`,
+    root,
+  ]);
+  const hostKey = prepareHostRoot(root, spec.name, state.user, where.clientKey);
+  if (spec.family === "RedHat") makeRedHatFamily(root);
+
+  run("ip", ["netns", "add", namespace]);
+  run("ip", ["-n", namespace, "link", "set", "lo", "up"]);
+  const peer = `vh${index}`;
+  run("ip", [
+    "-n",
+    controller,
+    "link",
+    "add",
+    peer,
+    "type",
+    "veth",
+    "peer",
+    "name",
+    "eth0",
+    "netns",
+    namespace,
+  ]);
+  run("ip", ["-n", controller, "link", "set", peer, "master", "br0", "up"]);
+  run("ip", ["-n", namespace, "addr", "add", `${spec.address}/24`, "dev", "eth0"]);
+  run("ip", ["-n", namespace, "link", "set", "eth0", "up"]);
+  run("ip", ["-n", namespace, "route", "add", "default", "via", `${where.subnet}.1`]);
+
+  startSshd(namespace, root, spec.name);
+  state.hosts.push({ ...spec, namespace, root, hostKey });
+  save();
 }
 
 /** A new ed25519 key pair without passphrase at `file` (and `file.pub`). */

@@ -94,13 +94,15 @@ export interface SandboxStatus {
 
 async function withSuperuser<T>(root: string, port: number, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const password = (await readFile(path.join(root, SUPERUSER_FILE), "utf8")).trim();
-  const client = await newClient({
-    host: "127.0.0.1",
-    port,
-    user: "postgres",
-    password,
-    database: "postgres",
-  });
+  return withLocalClient({ port, user: "postgres", password, database: "postgres" }, fn);
+}
+
+/** A client of the sandbox server on this machine for the length of `fn`. */
+async function withLocalClient<T>(
+  config: { port: number; user: string; password: string; database: string },
+  fn: (c: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = await newClient({ host: "127.0.0.1", ...config });
   client.on("error", () => undefined);
   await client.connect();
   try {
@@ -201,20 +203,7 @@ async function withOwnerClient<T>(
   fn: (c: pg.Client) => Promise<T>,
 ): Promise<T> {
   const db = env.database;
-  const client = await newClient({
-    host: "127.0.0.1",
-    port,
-    user: db.user,
-    password: dbPassword(env, root),
-    database: db.name,
-  });
-  client.on("error", () => undefined);
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return withLocalClient({ port, user: db.user, password: dbPassword(env, root), database: db.name }, fn);
 }
 
 /** The year of the sandbox's first bill: the fiscal year it was seeded for (null: no bills). */

@@ -1,8 +1,9 @@
 /**
- * Which test files `npm run test:calendar` runs under libfaketime: those that need neither a
- * database nor namespace hosts, found from the import graph (a test that reaches the PostgreSQL
- * or namespace-host harness, directly or through a helper, needs them), so a new test file is
- * picked up without anyone editing a list.
+ * Which test files `npm run test:calendar` runs under libfaketime (those that need neither a
+ * database nor namespace hosts), and which form the `unit` project of vitest.config.ts (those that
+ * also start no other program: no CLI, no browser, no evaluated .ts stack, no ansible-lint).
+ * Found from the import graph (a test that reaches one of these modules, directly or through a
+ * helper, needs it), so a new test file is picked up without anyone editing a list.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
@@ -12,6 +13,16 @@ const TEST_DIR = path.join(ROOT, "test");
 
 /** Modules that start a database server or namespace hosts. */
 const NEEDS_SERVERS = ["test/harness/postgres.ts", "src/sandbox/netns.ts", "src/sandbox/netns-rootfs.ts"];
+
+/** Modules that start other programs: the CLI, Chromium, a contained .ts evaluation, any tool. */
+const STARTS_PROGRAMS = [
+  "test/harness/cli.ts",
+  "src/base/browser.ts",
+  "src/base/exec.ts",
+  "src/config/evaluate-ts.ts",
+  "src/config/load.ts",
+  "src/app/generated.ts",
+];
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -31,20 +42,28 @@ function relativeImports(file: string): string[] {
   return specs.map((s) => path.resolve(path.dirname(file), s)).filter((f) => existsSync(f));
 }
 
-/** A test reaches a server module directly, or through the test helpers it imports. */
-function needsServers(file: string, seen = new Set<string>()): boolean {
+/** A test reaches one of `modules` directly, or through the test helpers it imports. */
+function reaches(modules: readonly string[], file: string, seen = new Set<string>()): boolean {
   if (seen.has(file)) return false;
   seen.add(file);
   return relativeImports(file).some(
-    (f) =>
-      NEEDS_SERVERS.includes(path.relative(ROOT, f)) || (f.startsWith(TEST_DIR) && needsServers(f, seen)),
+    (f) => modules.includes(path.relative(ROOT, f)) || (f.startsWith(TEST_DIR) && reaches(modules, f, seen)),
   );
+}
+
+function testFilesReachingNone(modules: readonly string[]): string[] {
+  return testFiles(TEST_DIR)
+    .map((f) => path.relative(ROOT, f))
+    .filter((rel) => !reaches(modules, path.join(ROOT, rel)))
+    .sort();
 }
 
 /** Relative paths of the test files test:calendar runs. */
 export function calendarTestFiles(): string[] {
-  return testFiles(TEST_DIR)
-    .map((f) => path.relative(ROOT, f))
-    .filter((rel) => !needsServers(path.join(ROOT, rel)))
-    .sort();
+  return testFilesReachingNone(NEEDS_SERVERS);
+}
+
+/** Relative paths of the `unit` project's test files: no server, no other program started. */
+export function unitTestFiles(): string[] {
+  return testFilesReachingNone([...NEEDS_SERVERS, ...STARTS_PROGRAMS]);
 }

@@ -7,8 +7,7 @@ import { checkEnvironment } from "../../src/gitops/environment-guard.ts";
 import { compareWithReviewed } from "../../src/plan/compare.ts";
 import type { Plan } from "../../src/plan/types.ts";
 
-// The recorded plans the pipeline tests share (test/gitops/fixtures).
-const FIXTURES = path.join(import.meta.dirname, "..", "gitops", "fixtures");
+const FIXTURES = path.join(import.meta.dirname, "../gitops/fixtures");
 const reviewedPlan = async () =>
   JSON.parse(await readFile(path.join(FIXTURES, "plan-sandbox-small.json"), "utf8")) as Plan;
 

@@ -16,9 +16,11 @@ import {
   type HostsState,
 } from "../../src/sandbox/netns.ts";
 import { REPO } from "./helpers.ts";
+import { failIfCannotRun, skipOutsideCi } from "../harness/can-run.ts";
 import { outputSync, start } from "../../src/base/exec.ts";
 
-const SKIP = cannotMakeHosts();
+const CANNOT_MAKE_HOSTS = cannotMakeHosts();
+const SKIP = skipOutsideCi("test/rollover/probe-namespace", CANNOT_MAKE_HOSTS);
 const KEY = "fedcba9876543210fedcba9876";
 // A /24 of its own: not the sandbox's (10.231.0) nor the host tests' (10.231.100-249).
 const SUBNET = `10.231.${50 + (process.pid % 40)}`;
@@ -31,6 +33,7 @@ const saved = process.env.EBILL_OPS_HOSTS_STATE;
 
 beforeAll(async () => {
   if (SKIP) return;
+  failIfCannotRun("test/rollover/probe-namespace", CANNOT_MAKE_HOSTS);
   sweepStaleHosts();
   dir = mkdtempSync(path.join(tmpdir(), "ebill-hosts-test-"));
   state = await hostsUp({

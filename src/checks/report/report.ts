@@ -288,14 +288,9 @@ function htmlTable(id: string, head: string[], rows: { cells: string[]; cls?: st
 const statusCell = (s: CheckStatus) => `<span class="s-${s}">${STATUS_NAMES[s]}</span>`;
 const MIB = 1024 * 1024;
 
-/** The four charts, from this inspection and the earlier ones in the repository. */
-export function charts(
-  i: Inspection,
-  history: readonly PastInspection[],
-): { id: string; caption: string; svg: string }[] {
-  const m = i.metrics;
-  // Tablespace sizes at every inspection; a yearly tablespace starts empty on 1 January of its year.
-  const series: Series[] = m.tablespaces
+/** Tablespace sizes at every inspection; a yearly tablespace starts empty on 1 January of its year. */
+function tablespaceSeries(i: Inspection, history: readonly PastInspection[]): Series[] {
+  return i.metrics.tablespaces
     .filter((t) => t.sizeBytes !== null)
     .map((t) => {
       const year = /_(\d{4})$/.exec(t.name)?.[1];
@@ -311,6 +306,15 @@ export function charts(
           : [];
       return { name: t.name, points: [...start, ...past, { at: i.inspectedAt, value: t.sizeBytes! }] };
     });
+}
+
+/** The four charts, from this inspection and the earlier ones in the repository. */
+export function charts(
+  i: Inspection,
+  history: readonly PastInspection[],
+): { id: string; caption: string; svg: string }[] {
+  const m = i.metrics;
+  const series = tablespaceSeries(i, history);
   // One unit for the axis, so its ticks are round numbers of it.
   const biggest = Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.value)));
   const [unit, size] = biggest >= 1024 * MIB ? ["GiB", 1024 * MIB] : ["MiB", MIB];

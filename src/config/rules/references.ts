@@ -9,13 +9,28 @@ import type { Finding, RuleContext } from "./index.ts";
  * Runs on partly invalid stacks too: each check needs only the parts it reads, and a name is not
  * reported missing from a list the schema refused elements of (that element may declare it).
  */
+/** Reports a reference to `value`, which `where` does not declare. */
+type Missing = (path: string, what: string, value: string, where: string) => void;
+
 export function referencesResolve(env: PartialEnvironment, context?: Pick<RuleContext, "broken">): Finding[] {
   const findings: Finding[] = [];
-  const missing = (path: string, what: string, value: string, where: string) => {
+  const missing: Missing = (path, what, value, where) => {
+    // A section the schema refused is not there to look in: its own error says so already.
     if (!context?.broken?.has(where))
       findings.push({ path, message: `${what} '${value}' is not declared in ${where}` });
   };
+  hostReferences(env, context, findings, missing);
+  codeReferences(env, missing);
+  return findings;
+}
 
+/** The database, the signature and file servers and the print clients are declared hosts of their role. */
+function hostReferences(
+  env: PartialEnvironment,
+  context: Pick<RuleContext, "broken"> | undefined,
+  findings: Finding[],
+  missing: Missing,
+): void {
   const hosts = new Map((env.hosts ?? []).map((h) => [h.name, h]));
   const hostWithRole = (path: string, name: string, role: HostRole) => {
     const host = hosts.get(name);
@@ -46,7 +61,10 @@ export function referencesResolve(env: PartialEnvironment, context?: Pick<RuleCo
     hostWithRole("interfaces.fileServer.host", env.interfaces.fileServer.host, "file");
   }
   env.printComponents?.forEach((c, i) => hostWithRole(`printComponents[${i}].host`, c.host, "print-client"));
+}
 
+/** Bill types, invoicing points, channels, roles and tablespaces named anywhere are declared. */
+function codeReferences(env: PartialEnvironment, missing: Missing): void {
   const billCodes = new Set((env.billTypes ?? []).map((b) => b.code));
   const places = new Set((env.invoicingPoints ?? []).map((p) => p.code));
   const channels = new Set((env.paymentChannels ?? []).map((c) => c.code));
@@ -91,5 +109,4 @@ export function referencesResolve(env: PartialEnvironment, context?: Pick<RuleCo
     if (m.kind === "channel" && !channels.has(m.local))
       missing(`codeMappings[${i}].local`, "payment channel", m.local, "paymentChannels");
   });
-  return findings;
 }
