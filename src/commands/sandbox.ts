@@ -13,6 +13,7 @@ function printStatus(s: SandboxStatus): void {
   say(`sandbox:  ${s.running ? `running (pid ${s.pid})` : "stopped"}`);
   say(`address:  127.0.0.1:${s.port}`);
   say(`data dir: ${s.dataDir}`);
+  say(`service:  ${s.service ?? "not running (started by 'sandbox up')"}`);
   if (s.running)
     say(
       `bills:    ${s.bills === null ? `unknown (${s.error ?? "not readable"})` : s.bills.toLocaleString("en")}`,

@@ -11,6 +11,7 @@ import path from "node:path";
 import type pg from "pg";
 import { connectionConfig } from "../db/connect.ts";
 import { schemaOf } from "../db/reference-schema.ts";
+import { serviceSchemaDdl } from "../db/schema-service.ts";
 import type { Environment } from "../model/environment.ts";
 import { signedAnswer, verifyCall } from "../protocol/envelope.ts";
 import { RESULT } from "../protocol/result-codes.ts";
@@ -81,6 +82,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const { default: pgModule } = await import("pg");
   const pool: pg.Pool = new pgModule.Pool({ ...connectionConfig(env), max: 8 });
   pool.on("error", () => undefined);
+  // A sandbox made before these tables existed gains them here (idempotent DDL).
+  await pool.query(serviceSchemaDdl(schemaOf(env)));
   const faultsFileName = path.join(dir, "faults.json");
   const faults = new FaultSwitches(faultsFileName);
   const standIns = await startStandIns(appKey, faults, options.standInPorts);
