@@ -106,7 +106,12 @@ export async function printBill(ctx: ServiceContext, data: unknown, trace: CallT
   );
   if (rows.length === 0) return { code: RESULT.notFound, message: { msg: "票据不存在" } };
   if (template !== billCode) {
-    trace.facts.detail = { value: template, expected: billCode, componentVersion: text(d.componentVersion) };
+    trace.facts.detail = {
+      value: template,
+      expected: billCode,
+      client: trace.client,
+      componentVersion: text(d.componentVersion),
+    };
     return {
       code: RESULT.templateMismatch,
       message: { msg: `打印模板 ${template || "(无)"} 与票据代码 ${billCode} 不符` },

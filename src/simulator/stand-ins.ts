@@ -103,19 +103,24 @@ export async function startStandIns(
   await fiscal.listen(ports.fiscal ?? 0);
   await push.listen(ports.push ?? 0);
   const all = [signature, fiscal, push];
+  let syncing: Promise<void> = Promise.resolve();
   return {
     signature,
     fiscal,
     push,
-    async sync() {
-      const want = [
-        [signature, !faults.has("signature-down")],
-        [fiscal, !faults.has("fiscal-down")],
-      ] as const;
-      for (const [standIn, up] of want) {
-        if (up && !standIn.up) await standIn.listen();
-        if (!up && standIn.up) await standIn.close();
-      }
+    sync() {
+      // Serialised: concurrent calls must not race to close or re-open the same port.
+      syncing = syncing.then(async () => {
+        const want = [
+          [signature, !faults.has("signature-down")],
+          [fiscal, !faults.has("fiscal-down")],
+        ] as const;
+        for (const [standIn, up] of want) {
+          if (up && !standIn.up) await standIn.listen();
+          if (!up && standIn.up) await standIn.close();
+        }
+      });
+      return syncing;
     },
     async close() {
       await Promise.all(all.map((s) => s.close()));
