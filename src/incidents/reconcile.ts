@@ -48,7 +48,6 @@ export interface Reconciliation {
   redWithoutOriginal: BillFact[];
   /** Bills of the day with no business number (hand-issued): not compared. */
   withoutBusNo: number;
-  queries: number;
 }
 
 export const differences = (r: Reconciliation): number =>
@@ -127,7 +126,6 @@ export async function reconcile(
     mismatches: [],
     redWithoutOriginal: bills.filter((b) => b.amountFen < 0 && !b.originalExists),
     withoutBusNo: manual.rows[0]!.n,
-    queries: 4,
   };
   for (const h of his) {
     const found = byBusNo.get(h.busNo) ?? [];
