@@ -262,6 +262,7 @@ export async function diagnose(
           { ...ctx, since: o.since, stock },
         ),
       });
+  if (incident === "printing") causes.push(...declaredPrintCauses(ctx, causes, o.since));
   causes.sort((a, b) => b.count - a.count || CHAIN.indexOf(a.step) - CHAIN.indexOf(b.step));
   return {
     incident,
@@ -274,6 +275,38 @@ export async function diagnose(
     causes,
     ...(stock ? { stock } : {}),
   };
+}
+
+/**
+ * Printing from the declarations alone, for PCs that have not failed yet (or cannot be seen from
+ * here): a print component declared with a template that is no bill code of the fiscal year will
+ * print this year's bills with last year's layout.
+ */
+function declaredPrintCauses(ctx: DiagnoseContext, found: readonly Cause[], since: string): Cause[] {
+  const year = ctx.env.hospital.fiscalYear;
+  const codes = (ctx.env.billTypes ?? []).filter((t) => t.year === year).map((t) => t.code);
+  return (ctx.env.printComponents ?? [])
+    .filter((p) => !codes.includes(p.template) && !found.some((c) => c.detail?.client === p.host))
+    .map((p) => {
+      const expected = codes.find((c) => c.slice(0, 6) === p.template.slice(0, 6)) ?? codes[0] ?? "?";
+      const facts = {
+        step: "print" as const,
+        code: RESULT.templateMismatch.code,
+        value: p.template,
+        seen: `declared: printComponents of ${ctx.stackFile}, host ${p.host}, version ${p.version}`,
+        count: 0,
+        detail: { client: p.host, expected },
+      };
+      return {
+        ...facts,
+        zh: "打印组件声明的模板不是本年度票据代码（尚无失败的打印）",
+        unit: "calls" as const,
+        first: "",
+        last: "",
+        example: null,
+        fix: causeFix(facts, { ...ctx, since }),
+      };
+    });
 }
 
 /** What a person reads: the cause first, its evidence and fix, then the chain walked. */

@@ -185,4 +185,25 @@ describe("diagnose names each injected fault first, with its count", () => {
     );
     expect(cause!.fix).toMatch(/already declares template 46060126 for sbx-print/);
   });
+
+  it("a print component declared with last year's template, before any print failed (printing, from the declarations)", async () => {
+    const env = structuredClone(f.env);
+    env.printComponents![0]!.template = "46060125";
+    const c = await f.db.client();
+    try {
+      const d = await diagnose(
+        c,
+        "printing",
+        { env, stackFile: "stacks/sandbox.ts", stack: "sandbox" },
+        { since: nowLocal() },
+      );
+      expect(d.causes).toHaveLength(1);
+      expect(d.causes[0]).toMatchObject({ step: "print", value: "46060125", count: 0 });
+      expect(d.causes[0]!.fix).toMatch(
+        /set printComponents\[0\]\.template \(host sbx-print\) to "46060126" in stacks\/sandbox\.ts/,
+      );
+    } finally {
+      await c.end();
+    }
+  });
 });
