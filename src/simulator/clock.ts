@@ -3,7 +3,7 @@
  * that instant advanced by the time the process has been running, so a day of traffic still has
  * bills at distinct, increasing times on the pinned day.
  */
-import { now } from "../base/time.ts";
+import { localDate, now } from "../base/time.ts";
 
 let started: { real: number; service: number } | null = null;
 
@@ -15,20 +15,8 @@ export function serviceNow(): Date {
 
 /** `YYYY-MM-DD HH:MM:SS.mmm` in the hospital's zone: the product records local time (timestamp without time zone). */
 export function localTimestamp(at: Date, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-CA", {
-      timeZone,
-      year: "numeric",
-      month: "2-digit",
-      day: "2-digit",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      hourCycle: "h23",
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, p.value]),
-  );
-  const ms = String(at.getMilliseconds()).padStart(3, "0");
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${ms}`;
+  const d = localDate(at, timeZone);
+  const p = (n: number, width = 2) => String(n).padStart(width, "0");
+  // Zones in use are whole minutes from UTC: seconds and milliseconds are UTC's.
+  return `${d.year}-${p(d.month)}-${p(d.day)} ${p(d.hour)}:${p(d.minute)}:${p(at.getUTCSeconds())}.${p(at.getUTCMilliseconds(), 3)}`;
 }
