@@ -54,6 +54,15 @@ export function serviceTarget(env: Environment, capMs: number): ProbeTarget {
   };
 }
 
+/**
+ * The service as the health checks probe it: always for a hospital's stack; for a sandbox only
+ * while its simulator runs (without it, nothing on the sandbox answers the product's protocol yet).
+ */
+export function serviceTargets(env: Environment, capMs: number): ProbeTarget[] {
+  if (env.kind === "sandbox" && !readSimulatorState(sandboxRoot())) return [];
+  return [serviceTarget(env, capMs)];
+}
+
 /** The signature server appliance: its TLS port on the declared host (certificate and expiry). */
 export function signatureTarget(env: Environment, capMs: number): ProbeTarget {
   const { host, port } = env.interfaces.signature;

@@ -291,6 +291,36 @@ describe("interfaces probed from here", () => {
     return facts;
   };
 
+  it("judges the e-bill service's signed status call like the other interfaces: a wrong key fails at the sign layer", () => {
+    const facts = healthyFacts();
+    expect(results("iface.service.reachable", facts)).toEqual([]); // not probed (a sandbox without its simulator)
+    if (!facts.interfaces.ok) throw new Error("fixture");
+    const probe = {
+      name: "e-bill service",
+      url: "http://127.0.0.1:18081/medical-web/api/medical",
+      via: "direct",
+      proofAsked: true,
+      ms: 12,
+    };
+    facts.interfaces.value.probes.push({
+      ...probe,
+      verdict: "not-verified",
+      layer: "sign",
+      status: 200,
+      evidence: "sign mismatch",
+    });
+    expect(only("iface.service.reachable", facts)).toMatchObject({ status: "fail", value: false });
+    facts.interfaces.value.probes.pop();
+    facts.interfaces.value.probes.push({
+      ...probe,
+      verdict: "verified",
+      layer: "business",
+      result: "E0404",
+      evidence: "signed answer",
+    });
+    expect(only("iface.service.reachable", facts).status).toBe("ok");
+  });
+
   it("only a verified answer is ok: unreachable and answers that prove nothing where a proof was asked fail", () => {
     expect(only("iface.fiscal.reachable", healthyFacts()).status).toBe("ok");
     expect(only("iface.fiscal.reachable", withFiscal({ verdict: "unreachable", layer: "tcp" })).status).toBe(
