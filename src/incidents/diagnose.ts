@@ -154,7 +154,9 @@ async function deliveryGroups(
          FROM ${qualified(schema, S.billDelivery)} d
          JOIN ${qualified(schema, T.bill)} b ON b.bill_code = d.bill_code AND b.bill_no = d.bill_no AND b.issued_at = d.issued_at
         WHERE d.issued_at >= $1::timestamp AND d.${leg}_state = 'failed'
-          AND ($2::text IS NULL OR b.bus_no = $2) AND ($3::text IS NULL OR b.place_code = $3))
+          AND ($2::text IS NULL OR b.bus_no = $2)
+          AND ($3::text IS NULL OR b.place_code = $3 OR b.place_code IN (
+                SELECT local_code FROM ${qualified(schema, T.codeMapping)} WHERE system = 'his' AND kind = 'place' AND remote_code = $3)))
      SELECT f.code, NULL AS value, count(*)::int AS n,
             to_char(min(f.issued_at), 'YYYY-MM-DD HH24:MI:SS') AS first, to_char(max(f.issued_at), 'YYYY-MM-DD HH24:MI:SS') AS last,
             min(f.bus_no) AS example,
