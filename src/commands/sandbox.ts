@@ -39,7 +39,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
   sandbox
     .command("up")
     .description(
-      "start it (kept running after the command); the first start creates the reference schema and seed",
+      "start it and the simulated e-bill service (both kept running after the command); the first start creates the reference schema and seed",
     )
     .option(
       "--reset-if-other-year",
