@@ -126,21 +126,124 @@ async function settle(db: pg.ClientBase, schema: string, run: string, ms: number
   }
 }
 
+/** What one run knows while it plays: its codes, its business-number prefix, its tallies. */
+interface Play {
+  o: TrafficOptions;
+  timeZone: string;
+  run: string;
+  outpatient: string[];
+  inpatient: string[];
+  channels: string[];
+  summary: TrafficSummary;
+}
+
+const countFailure = (summary: TrafficSummary, code: string) =>
+  (summary.failed[code] = (summary.failed[code] ?? 0) + 1);
+
+/** Last year's bill code of the same region and type: what an old print template is made for. */
+const lastYearsCode = (code: string) =>
+  `${code.slice(0, 6)}${String(Number(code.slice(6)) - 1).padStart(2, "0")}`;
+
+/** Business i: charged in the ledger, issued, perhaps refunded and printed. */
+async function playBusiness(p: Play, i: number): Promise<void> {
+  const { o, run, summary } = p;
+  const kind = i % 5 === 4 && p.inpatient.length > 0 ? "inpatient" : "outpatient";
+  const place =
+    kind === "inpatient"
+      ? p.inpatient[i % p.inpatient.length]!
+      : p.outpatient[(i % 4 === 1 ? 1 : 0) % p.outpatient.length]!;
+  const channel =
+    o.faults.includes("unmapped-channel") && i % 10 === 9 ? "ZFB" : p.channels[i % p.channels.length]!;
+  const busNo = `${run}${String(i + 1).padStart(6, "0")}`;
+  const amount = yuan(i);
+  const at = localTimestamp(serviceNow(), p.timeZone);
+  const ledger: LedgerRow[] = [
+    { busNo, busDate: at.slice(0, 10), place, channel, amount, kind: "charge", at },
+  ];
+  const answer = await callService(
+    o.service,
+    kind === "inpatient" ? "invEBillHospitalized" : "invoiceEBillOutpatient",
+    {
+      busNo,
+      busType: kind === "inpatient" ? "01" : "02",
+      placeCode: place,
+      payer: `患者${i + 1}`,
+      busDateTime: at,
+      totalAmt: amount,
+      payChannelDetail: [{ payChannelCode: channel, payChannelValue: amount }],
+      chargeDetail: [{ chargeName: kind === "inpatient" ? "床位费" : "诊察费", amt: amount }],
+    },
+    "sandbox HIS",
+  );
+  if (answer.result !== SUCCESS) {
+    countFailure(summary, answer.result);
+    await recordLedger(o.db, ledger);
+    return;
+  }
+  summary.issued++;
+  const bill = answer.message as { billBatchCode: string; billNo: string };
+  if (i % 25 === 12) ledger.push(await refund(p, bill, ledger[0]!));
+  await recordLedger(o.db, ledger);
+  if (kind === "outpatient" && i % 10 === 3) await print(p, bill);
+}
+
+/** The HIS refunds a charge: a refund in its ledger and a red-flush of the bill. */
+async function refund(
+  p: Play,
+  bill: { billBatchCode: string; billNo: string },
+  charge: LedgerRow,
+): Promise<LedgerRow> {
+  const at = localTimestamp(serviceNow(), p.timeZone);
+  const busNo = `${charge.busNo}R`;
+  const red = await callService(
+    p.o.service,
+    "writeOffEBill",
+    { ...bill, reason: "退费", busNo },
+    "sandbox HIS",
+  );
+  if (red.result === SUCCESS) p.summary.refunds++;
+  else countFailure(p.summary, red.result);
+  return {
+    ...charge,
+    busNo,
+    busDate: at.slice(0, 10),
+    amount: `-${charge.amount}`,
+    kind: "refund",
+    originalBusNo: charge.busNo,
+    at,
+  };
+}
+
+/** The cashier PC's print component prints the bill with its template (last year's under the fault). */
+async function print(p: Play, bill: { billBatchCode: string; billNo: string }): Promise<void> {
+  const printer = p.o.env.printComponents?.[0];
+  if (!printer) return;
+  const template = p.o.faults.includes("print-old-template")
+    ? lastYearsCode(printer.template)
+    : printer.template;
+  const printed = await callService(
+    p.o.service,
+    "printPaperBill",
+    { ...bill, templateCode: template, componentVersion: printer.version, clientHost: printer.host },
+    "print component",
+  );
+  if (printed.result === SUCCESS) p.summary.printed++;
+  else p.summary.printFailed++;
+}
+
 export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
   const schema = schemaOf(o.env);
   const timeZone = o.env.maintenance?.timezone ?? "Asia/Shanghai";
   await o.db.query(ledgerDdl());
   const places = hisPlaces(o.env);
-  const outpatient = places.filter((p) => p.kinds.has("outpatient")).map((p) => p.code);
-  const inpatient = places.filter((p) => p.kinds.has("inpatient")).map((p) => p.code);
   const channels = hisChannels(o.env);
+  const outpatient = places.filter((p) => p.kinds.has("outpatient")).map((p) => p.code);
   if (outpatient.length === 0 || channels.length === 0)
     throw new Error(
       "the stack maps no HIS invoicing point or payment channel (codeMappings with system 'his'): the sandbox HIS has nothing to send",
     );
   const started = localTimestamp(serviceNow(), timeZone);
   const run = `H${started.slice(2, 10).replace(/-/g, "")}${randomBytes(2).toString("hex").toUpperCase()}`;
-  const added = await switchOnFaults(o, schema);
   const summary: TrafficSummary = {
     run,
     businesses: o.bills,
@@ -152,85 +255,23 @@ export async function runTraffic(o: TrafficOptions): Promise<TrafficSummary> {
     faults: [...o.faults],
     settled: false,
   };
-  const printer = o.env.printComponents?.[0];
-  const oldTemplate = (code: string) =>
-    `${code.slice(0, 6)}${String(Number(code.slice(6)) - 1).padStart(2, "0")}`;
+  const play: Play = {
+    o,
+    timeZone,
+    run,
+    outpatient,
+    inpatient: places.filter((p) => p.kinds.has("inpatient")).map((p) => p.code),
+    channels,
+    summary,
+  };
+  const added = await switchOnFaults(o, schema);
   try {
-    const one = async (i: number) => {
-      const kind = i % 5 === 4 && inpatient.length > 0 ? "inpatient" : "outpatient";
-      const place =
-        kind === "inpatient"
-          ? inpatient[i % inpatient.length]!
-          : outpatient[(i % 4 === 1 ? 1 : 0) % outpatient.length]!;
-      const channel =
-        o.faults.includes("unmapped-channel") && i % 10 === 9 ? "ZFB" : channels[i % channels.length]!;
-      const busNo = `${run}${String(i + 1).padStart(6, "0")}`;
-      const amount = yuan(i);
-      const at = localTimestamp(serviceNow(), timeZone);
-      const ledger: LedgerRow[] = [
-        { busNo, busDate: at.slice(0, 10), place, channel, amount, kind: "charge", at },
-      ];
-      const answer = await callService(
-        o.service,
-        kind === "inpatient" ? "invEBillHospitalized" : "invoiceEBillOutpatient",
-        {
-          busNo,
-          busType: kind === "inpatient" ? "01" : "02",
-          placeCode: place,
-          payer: `患者${i + 1}`,
-          busDateTime: at,
-          totalAmt: amount,
-          payChannelDetail: [{ payChannelCode: channel, payChannelValue: amount }],
-          chargeDetail: [{ chargeName: kind === "inpatient" ? "床位费" : "诊察费", amt: amount }],
-        },
-        "sandbox HIS",
-      );
-      if (answer.result !== SUCCESS) {
-        summary.failed[answer.result] = (summary.failed[answer.result] ?? 0) + 1;
-        await recordLedger(o.db, ledger);
-        return;
-      }
-      summary.issued++;
-      const bill = answer.message as { billBatchCode: string; billNo: string };
-      if (i % 25 === 12) {
-        const refundAt = localTimestamp(serviceNow(), timeZone);
-        const red = await callService(
-          o.service,
-          "writeOffEBill",
-          { ...bill, reason: "退费", busNo: `${busNo}R` },
-          "sandbox HIS",
-        );
-        ledger.push({
-          busNo: `${busNo}R`,
-          busDate: refundAt.slice(0, 10),
-          place,
-          channel,
-          amount: `-${amount}`,
-          kind: "refund",
-          originalBusNo: busNo,
-          at: refundAt,
-        });
-        if (red.result === SUCCESS) summary.refunds++;
-        else summary.failed[red.result] = (summary.failed[red.result] ?? 0) + 1;
-      }
-      await recordLedger(o.db, ledger);
-      if (printer && kind === "outpatient" && i % 10 === 3) {
-        const template = o.faults.includes("print-old-template")
-          ? oldTemplate(printer.template)
-          : printer.template;
-        const printed = await callService(
-          o.service,
-          "printPaperBill",
-          { ...bill, templateCode: template, componentVersion: printer.version, clientHost: printer.host },
-          "print component",
-        );
-        if (printed.result === SUCCESS) summary.printed++;
-        else summary.printFailed++;
-      }
-    };
+    // Four cashiers at once: enough to exercise the stock cursor's locking, gentle on two cores.
     const parallel = 4;
     for (let i = 0; i < o.bills; i += parallel) {
-      await Promise.all(Array.from({ length: Math.min(parallel, o.bills - i) }, (_, k) => one(i + k)));
+      await Promise.all(
+        Array.from({ length: Math.min(parallel, o.bills - i) }, (_, k) => playBusiness(play, i + k)),
+      );
       if (o.say && (i + parallel) % 500 < parallel)
         o.say(`${Math.min(i + parallel, o.bills)} / ${o.bills} businesses`);
     }
