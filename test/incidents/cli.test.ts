@@ -103,4 +103,33 @@ describe("incident commands on the sandbox", () => {
     expect(reconcile.stdout).toContain("平 balanced: no differences");
     expect(reconcile.code).toBe(0);
   });
+
+  it("sandbox fault: set, list, clear; a fault set by hand stays on across traffic runs until cleared", async () => {
+    expect((await cli("sandbox", "fault", "set", "fiscal-down")).stdout).toContain("on: fiscal-down");
+    expect((await cli("sandbox", "fault", "list")).stdout.trim()).toBe("fiscal-down");
+    const traffic = await cli("sandbox", "traffic", "--bills", "5", "--json");
+    const summary = JSON.parse(traffic.stdout) as { issued: number; refunds: number };
+    expect((await cli("sandbox", "fault", "list")).stdout.trim()).toBe("fiscal-down");
+    const diagnosis = await cli(
+      "diagnose",
+      "archiving",
+      "--stack",
+      FIXTURE_STACK,
+      "--since",
+      "10m",
+      "--json",
+    );
+    expect(diagnosis.code).toBe(2);
+    const causes = (JSON.parse(diagnosis.stdout) as { causes: { code: string; count: number }[] }).causes;
+    expect(causes[0]).toMatchObject({ code: "E4001", count: summary.issued + summary.refunds });
+    // While the fault is on, retry makes no progress and says so (exit 2).
+    const stuck = await cli("retry", "archive", "--stack", FIXTURE_STACK, "--since", "10m");
+    expect(stuck.code).toBe(2);
+    expect(stuck.stdout).toMatch(/0 of \d+ bills done/);
+    expect((await cli("sandbox", "fault", "clear")).stdout).toContain("off: fiscal-down");
+    expect((await cli("retry", "archive", "--stack", FIXTURE_STACK, "--since", "10m")).code).toBe(0);
+    expect((await cli("sandbox", "fault", "set", "no-such-fault")).stderr).toMatch(
+      /unknown fault 'no-such-fault'/,
+    );
+  });
 });
