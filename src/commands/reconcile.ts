@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { openStack, scrubbed } from "../app/context.ts";
 import { withClient } from "../db/connect.ts";
 import { csvLedger, sandboxLedger } from "../incidents/his-ledger.ts";
-import { differences, formatReconciliation, reconcile } from "../incidents/reconcile.ts";
+import { checkDay, differences, formatReconciliation, reconcile } from "../incidents/reconcile.ts";
 
 export function register(program: Command, setExit: (code: number) => void): void {
   program
@@ -27,6 +27,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
         json?: boolean;
         markdown?: boolean;
       }) => {
+        checkDay(options.date);
         const ctx = await openStack(options.stack);
         if (!options.hisCsv && ctx.env.kind !== "sandbox")
           throw new Error(

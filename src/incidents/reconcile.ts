@@ -91,14 +91,19 @@ async function billsOf(
   }));
 }
 
+/** A business day as `--date` takes it; throws saying what is expected. */
+export function checkDay(date: string): void {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+    throw new Error(`--date '${date}' is not a day; use YYYY-MM-DD`);
+}
+
 export async function reconcile(
   db: pg.ClientBase,
   env: Environment,
   source: HisLedgerSource,
   date: string,
 ): Promise<Reconciliation> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
-    throw new Error(`--date '${date}' is not a day; use YYYY-MM-DD`);
+  checkDay(date);
   const schema = schemaOf(env);
   const his = await source.day(date);
   const mappings = await db.query<{ kind: string; local_code: string; remote_code: string }>(
