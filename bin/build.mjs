@@ -36,6 +36,7 @@ import { BUILD_INFO, DIST, ROOT, sha256, staleReason } from "./build-info.mjs";
 export const ENTRIES = {
   cli: "src/cli.ts",
   "probe-child": "src/probe/probe-child.ts",
+  simulator: "src/simulator/main.ts",
 };
 /**
  * Compiled in, with what they import: zod and js-yaml (every command that reads a stack needs

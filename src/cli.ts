@@ -29,6 +29,10 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   inspect: () => import("./commands/inspect.ts"),
   monitor: () => import("./commands/monitor.ts"),
   rollover: () => import("./commands/rollover.ts"),
+  probe: () => import("./commands/probe.ts"),
+  diagnose: () => import("./commands/diagnose.ts"),
+  reconcile: () => import("./commands/reconcile.ts"),
+  retry: () => import("./commands/retry.ts"),
   gitops: () => import("./commands/gitops.ts"),
   generate: () => import("./commands/generate.ts"),
 };

@@ -4,6 +4,7 @@
  * lasts at its current issuing rate.
  */
 import { localDate } from "../base/time.ts";
+import { localTimestamp } from "./collect-database.ts";
 import type { CheckResult } from "./types.ts";
 import type { BusinessFacts, HealthFacts } from "./facts.ts";
 import type { HealthCheck } from "./host-checks.ts";
@@ -179,25 +180,66 @@ export const stockDaysLeft: HealthCheck = {
 const NOT_RECORDED = (what: string) =>
   `本工具所知的产品表结构（src/db/reference-schema.ts）中没有票据的${what}状态；接入产品的相应表后即可测量，在此之前请在产品界面中查看`;
 
-export const oldestNotArchived: HealthCheck = {
-  id: "biz.archive.oldest",
-  area: "business",
-  title: { zh: "最早的未归档票据", en: "Oldest bill not archived" },
-  quick: false,
-  evaluate(_facts, ctx) {
-    return [unknown(this.id, databaseTarget(ctx), NOT_RECORDED("归档"))];
-  },
-};
+/** Hours a bill may wait for archiving or push: the service retries for minutes, not for hours. */
+export const DELIVERY_AGE_HOURS = { warn: 1, fail: 24 } as const;
 
-export const oldestNotPushed: HealthCheck = {
-  id: "biz.push.oldest",
-  area: "business",
-  title: { zh: "最早的未推送票据", en: "Oldest bill not pushed" },
-  quick: false,
-  evaluate(_facts, ctx) {
-    return [unknown(this.id, databaseTarget(ctx), NOT_RECORDED("推送"))];
-  },
-};
+function oldestOpen(leg: "archive" | "push"): HealthCheck {
+  const what = leg === "archive" ? "归档" : "推送";
+  const incident = leg === "archive" ? "archiving" : "push";
+  return {
+    id: `biz.${leg}.oldest`,
+    area: "business",
+    title: { zh: `最早的未${what}票据`, en: `Oldest bill not ${leg === "archive" ? "archived" : "pushed"}` },
+    quick: false,
+    evaluate(facts, ctx) {
+      return withBusiness(facts, ctx, this.id, (business, target) =>
+        judgeOpen(this.id, business, target, ctx),
+      );
+    },
+  };
+  function judgeOpen(id: string, business: BusinessFacts, target: string, ctx: HealthContext): CheckResult[] {
+    const delivery = business.delivery;
+    if (!delivery) return [unknown(id, target, NOT_RECORDED(what))];
+    const open = leg === "archive" ? delivery.archiveOpen : delivery.pushOpen;
+    const oldest = leg === "archive" ? delivery.archiveOldest : delivery.pushOldest;
+    if (open === 0 || !oldest)
+      return [
+        {
+          id,
+          target,
+          status: "ok",
+          value: 0,
+          unit: "小时",
+          threshold: asThreshold(DELIVERY_AGE_HOURS),
+          evidence: `没有未${what}的票据`,
+        },
+      ];
+    const nowLocal = localTimestamp(ctx.now, ctx.env.maintenance.timezone);
+    const hours = round(
+      (Date.parse(`${nowLocal.replace(" ", "T")}Z`) - Date.parse(`${oldest.replace(" ", "T")}Z`)) / 3_600_000,
+    );
+    const status = higherIsWorse(hours, DELIVERY_AGE_HOURS);
+    return [
+      {
+        id,
+        target,
+        status,
+        value: hours,
+        unit: "小时",
+        threshold: asThreshold(DELIVERY_AGE_HOURS),
+        evidence: `${open} 张票据未${what}，最早一张开具于 ${oldest}`,
+        ...(status !== "ok"
+          ? {
+              advice: `ebill-ops diagnose ${incident} --stack <栈> 找出原因，排除后 ebill-ops retry ${leg} --stack <栈> --since "${oldest}"`,
+            }
+          : {}),
+      },
+    ];
+  }
+}
+
+export const oldestNotArchived: HealthCheck = oldestOpen("archive");
+export const oldestNotPushed: HealthCheck = oldestOpen("push");
 
 export const BUSINESS_CHECKS: HealthCheck[] = [
   billsPerDay,

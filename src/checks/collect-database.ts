@@ -11,6 +11,7 @@
 import path from "node:path";
 import { connect } from "../db/connect.ts";
 import { T, qualified } from "../db/reference-schema.ts";
+import { S } from "../db/schema-service.ts";
 import { PARTITIONED_TABLES, type Environment } from "../model/environment.ts";
 import { yearsOfBound } from "../db/reference-schema.ts";
 import { diskSpace, isLocalDatabase, type DiskSpace } from "../probe/probe.ts";
@@ -28,6 +29,7 @@ SELECT json_build_object(
   'database', current_database(),
   'sizeBytes', pg_database_size(current_database()),
   'dataDirectory', CASE WHEN pg_has_role('pg_read_all_settings', 'MEMBER') THEN current_setting('data_directory') END,
+  'hasDelivery', to_regclass(quote_ident($1) || '.bill_delivery') IS NOT NULL,
   'tablespaces', (
     SELECT coalesce(json_agg(json_build_object(
              'name', t.spcname,
@@ -86,10 +88,19 @@ SELECT json_build_object(
  * The billing: one statement. $1 now (local), $2/$3 the quarter's first and last day, $4 whether
  * the quarter's daily counts are wanted (a full inspection; the monitor skips them).
  */
-export function businessFactsSql(schema: string): string {
+export function businessFactsSql(schema: string, withDelivery = false): string {
   const t = (name: string) => qualified(schema, name);
+  // The archive / push state (src/db/schema-service.ts) exists in a product schema that records
+  // it; an older one does not, and the statement must not name a table that is not there.
+  const open = (leg: string) =>
+    `'${leg}Open', (SELECT count(*) FROM ${t(S.billDelivery)} WHERE ${leg}_state <> 'done' AND issued_at <= $1::timestamp),
+     '${leg}Oldest', (SELECT to_char(min(issued_at), 'YYYY-MM-DD HH24:MI:SS') FROM ${t(S.billDelivery)}
+                      WHERE ${leg}_state <> 'done' AND issued_at <= $1::timestamp)`;
+  const delivery = withDelivery
+    ? `\n  'delivery', json_build_object(${open("archive")}, ${open("push")}),`
+    : "";
   return `
-SELECT json_build_object(
+SELECT json_build_object(${delivery}
   'billTypes', (SELECT coalesce(json_agg(json_build_object('code', trim(code), 'year', year, 'enabled', enabled)), '[]')
                   FROM ${t(T.billType)}),
   'points', (SELECT coalesce(json_agg(json_build_object('code', code, 'name', name, 'enabled', enabled)), '[]')
@@ -155,16 +166,23 @@ export async function readDatabaseFacts(
     return db.query(text, values);
   };
   const schema = env.database.schema ?? "ebill";
-  const server = (await query(SERVER_FACTS_SQL, [schema, PARTITION_PATTERN, [...PARTITIONED_TABLES]]))
-    .rows[0]!.facts as Omit<DatabaseFacts, "business" | "roundTrips" | "partitions"> & {
+  const { hasDelivery, ...server } = (
+    await query(SERVER_FACTS_SQL, [schema, PARTITION_PATTERN, [...PARTITIONED_TABLES]])
+  ).rows[0]!.facts as Omit<DatabaseFacts, "business" | "roundTrips" | "partitions"> & {
     partitions: { table: string; partition: string; bound: string }[];
+    hasDelivery: boolean;
   };
   let business: DatabaseFacts["business"];
   try {
     const now = localTimestamp(options.now, env.maintenance.timezone);
     const quarter = options.quarter ?? { from: now.slice(0, 10), to: now.slice(0, 10) };
     const row = (
-      await query(businessFactsSql(schema), [now, quarter.from, quarter.to, Boolean(options.quarter)])
+      await query(businessFactsSql(schema, hasDelivery), [
+        now,
+        quarter.from,
+        quarter.to,
+        Boolean(options.quarter),
+      ])
     ).rows[0]!.facts as BusinessFacts & { daily: BusinessFacts["daily"] | null };
     const { daily, ...rest } = row;
     business = { ok: true, value: { ...rest, ...(daily ? { daily } : {}) } };

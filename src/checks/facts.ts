@@ -135,6 +135,16 @@ export interface BusinessFacts {
   }[];
   /** Bills per day over the inspected quarter (full inspections only). */
   daily?: { day: string; count: number }[];
+  /**
+   * Bills not yet archived / pushed and the issue time (local) of the oldest; absent when the
+   * product schema records no such state.
+   */
+  delivery?: {
+    archiveOpen: number;
+    archiveOldest: string | null;
+    pushOpen: number;
+    pushOldest: string | null;
+  };
 }
 
 export interface DatabaseFacts {

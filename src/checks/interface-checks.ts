@@ -5,6 +5,7 @@
  * hosts, which are the ones that must reach it (the host facts' `signature` section).
  */
 import type { ProbeResult } from "../probe/probe.ts";
+import { SERVICE_NAME } from "../probe/service-target.ts";
 import type { CheckResult } from "./types.ts";
 import type { HealthFacts, HostHealth } from "./facts.ts";
 import { sectionError } from "./facts.ts";
@@ -20,6 +21,7 @@ import {
 
 /** The interfaces probed from here: the check id's part, the probe's name, and the name people use. */
 export const PROBED_INTERFACES = [
+  { key: "service", probe: SERVICE_NAME, zh: "医疗电子票据服务（院内）" },
   { key: "his", probe: "HIS", zh: "HIS（院方业务系统）" },
   { key: "fiscal", probe: "fiscal platform", zh: "财政电子票据平台" },
   { key: "push", probe: "push", zh: "票据推送服务" },

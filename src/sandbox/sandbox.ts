@@ -28,6 +28,8 @@ import { quoteIdent, quoteLiteral, T, qualified } from "../db/reference-schema.t
 import { createReferenceSchemaAndSeed } from "../db/seed.ts";
 import type { Environment } from "../model/environment.ts";
 import { sandboxRoot } from "../base/paths.ts";
+import { launchSimulator, stopSimulator } from "../simulator/launch.ts";
+import { readSimulatorState } from "../simulator/state.ts";
 import {
   initCluster,
   isInitialised,
@@ -89,6 +91,8 @@ export interface SandboxStatus {
   pid: number | null;
   dataDir: string;
   bills: number | null;
+  /** The simulated hospital-side service's URL, when it runs. */
+  service: string | null;
   error?: string;
 }
 
@@ -143,6 +147,7 @@ export async function sandboxUp(say: Say, options: UpOptions = {}): Promise<Sand
         ? await withOwnerClient(env, layout.root, port, (c) => seededYear(c, env)).catch(() => null)
         : null;
     if (env && (await otherYear(env, seeded, say, options))) return sandboxReset(say);
+    if (env) await startService(layout.root, say);
     return sandboxStatus();
   }
   const { env } = await loadValidStack(sandboxStackRef());
@@ -192,6 +197,7 @@ export async function sandboxUp(say: Say, options: UpOptions = {}): Promise<Sand
     return null;
   });
   if (await otherYear(env, seededBefore, say, options)) return sandboxReset(say);
+  await startService(layout.root, say);
   say(`secrets: ${path.join(layout.root, SECRETS_FILE)}; next: ebill-ops plan --stack sandbox`);
   return sandboxStatus();
 }
@@ -240,8 +246,15 @@ async function otherYear(
   return false;
 }
 
+/** The hospital-side service's simulator (src/simulator/), over the sandbox database. */
+async function startService(root: string, say: Say): Promise<void> {
+  const state = await launchSimulator(sandboxStackRef(), root);
+  say(`e-bill service simulator on ${state.url} (pid ${state.pid}; faults: ebill-ops sandbox fault)`);
+}
+
 export async function sandboxDown(say: Say): Promise<void> {
   const layout = sandboxLayout();
+  if (await stopSimulator(layout.root)) say("the e-bill service simulator stopped");
   if (await stopServer(layout)) say(`the sandbox PostgreSQL stopped (data kept in ${layout.dataDir})`);
   else say("the sandbox is not running");
 }
@@ -253,6 +266,7 @@ export async function sandboxDown(say: Say): Promise<void> {
  */
 export async function sandboxReset(say: Say): Promise<SandboxStatus> {
   const layout = sandboxLayout();
+  await stopSimulator(layout.root);
   await stopServer(layout);
   for (const part of [
     layout.dataDir,
@@ -275,6 +289,7 @@ export async function sandboxStatus(): Promise<SandboxStatus> {
     pid,
     dataDir: layout.dataDir,
     bills: null,
+    service: readSimulatorState(layout.root)?.url ?? null,
   };
   if (!pid || !port) return status;
   try {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { evaluateChecks, CHECKS } from "../../src/checks/library.ts";
+import { localTimestamp } from "../../src/checks/collect-database.ts";
 import type { HealthFacts } from "../../src/checks/facts.ts";
 import type { HealthContext } from "../../src/checks/judge.ts";
 import { clockOffset, dfPercent } from "../../src/checks/host-checks.ts";
@@ -290,6 +291,36 @@ describe("interfaces probed from here", () => {
     return facts;
   };
 
+  it("judges the e-bill service's signed status call like the other interfaces: a wrong key fails at the sign layer", () => {
+    const facts = healthyFacts();
+    expect(results("iface.service.reachable", facts)).toEqual([]); // not probed (a sandbox without its simulator)
+    if (!facts.interfaces.ok) throw new Error("fixture");
+    const probe = {
+      name: "e-bill service",
+      url: "http://127.0.0.1:18081/medical-web/api/medical",
+      via: "direct",
+      proofAsked: true,
+      ms: 12,
+    };
+    facts.interfaces.value.probes.push({
+      ...probe,
+      verdict: "not-verified",
+      layer: "sign",
+      status: 200,
+      evidence: "sign mismatch",
+    });
+    expect(only("iface.service.reachable", facts)).toMatchObject({ status: "fail", value: false });
+    facts.interfaces.value.probes.pop();
+    facts.interfaces.value.probes.push({
+      ...probe,
+      verdict: "verified",
+      layer: "business",
+      result: "E0404",
+      evidence: "signed answer",
+    });
+    expect(only("iface.service.reachable", facts).status).toBe("ok");
+  });
+
   it("only a verified answer is ok: unreachable and answers that prove nothing where a proof was asked fail", () => {
     expect(only("iface.fiscal.reachable", healthyFacts()).status).toBe("ok");
     expect(only("iface.fiscal.reachable", withFiscal({ verdict: "unreachable", layer: "tcp" })).status).toBe(
@@ -462,6 +493,29 @@ describe("business", () => {
     change(db.business.value);
     return withDb(db);
   };
+
+  it("judges the oldest bill not archived / pushed when the product records it, in hours since issue", () => {
+    // NOW is the fixture's clock; the oldest open bill was issued 30 hours before it (local time).
+    const nowLocal = localTimestamp(NOW, "Asia/Shanghai");
+    const earlier = (hours: number) =>
+      new Date(Date.parse(`${nowLocal.replace(" ", "T")}Z`) - hours * 3_600_000)
+        .toISOString()
+        .slice(0, 19)
+        .replace("T", " ");
+    const facts = withBusiness((b) => {
+      b.delivery = { archiveOpen: 12, archiveOldest: earlier(30), pushOpen: 0, pushOldest: null };
+    });
+    const archive = only("biz.archive.oldest", facts);
+    expect(archive).toMatchObject({ status: "fail", value: 30, unit: "小时" });
+    expect(archive.evidence).toContain("12 张票据未归档");
+    expect(archive.advice).toMatch(/ebill-ops diagnose archiving .*retry archive/);
+    expect(only("biz.push.oldest", facts)).toMatchObject({ status: "ok", value: 0 });
+    const recent = withBusiness((b) => {
+      b.delivery = { archiveOpen: 1, archiveOldest: earlier(2), pushOpen: 1, pushOldest: earlier(0.5) };
+    });
+    expect(only("biz.archive.oldest", recent).status).toBe("warn");
+    expect(only("biz.push.oldest", recent).status).toBe("ok");
+  });
 
   it("stock with 3 days left at one point fails there, and only there", () => {
     const facts = withBusiness((b) => {

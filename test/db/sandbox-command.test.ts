@@ -49,6 +49,9 @@ describe("ebill-ops sandbox", () => {
     const up = await cli("sandbox", "up");
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toMatch(/seeded 3,500 issued bills of 2026/);
+    expect(up.stdout).toMatch(
+      /e-bill service simulator on http:\/\/127\.0\.0\.1:\d+\/medical-web\/api\/medical/,
+    );
     const secrets = await readFile(path.join(env.EBILL_SANDBOX_DIR!, "secrets.env"), "utf8");
     expect(secrets).toMatch(/^EBILL_DB_PASSWORD=\S+$/m);
     expect(secrets).toMatch(/^FISCAL_APP_KEY=[0-9a-f]{26}$/m);
@@ -59,6 +62,7 @@ describe("ebill-ops sandbox", () => {
       running: true,
       port: Number(env.EBILL_SANDBOX_PG_PORT),
       bills: 3500,
+      service: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/medical-web\/api\/medical$/),
     });
 
     const again = await cli("sandbox", "up");
