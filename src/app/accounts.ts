@@ -8,10 +8,8 @@
  */
 import { open } from "node:fs/promises";
 import { actor } from "../base/actor.ts";
-import { localDate, now } from "../base/time.ts";
 import { withClient } from "../db/connect.ts";
-import { acquireDatabaseLock, releaseDatabaseLock } from "../db/lock.ts";
-import { ensureOpsSchema, schemaOf } from "../db/reference-schema.ts";
+import { schemaOf } from "../db/reference-schema.ts";
 import { ensureTasksSchema } from "../db/schema-tasks.ts";
 import {
   accountStates,
@@ -21,39 +19,9 @@ import {
   type UnlockResult,
 } from "../db/accounts.ts";
 import { generateOneTimePassword, hashPassword } from "../db/password-hash.ts";
-import type { Db } from "../db/providers/types.ts";
 import type { StackContext } from "./context.ts";
 import { gitRevision } from "./git.ts";
-
-/** The hospital's local time now, `YYYY-MM-DD HH:MM:SS` (seconds dropped: the clock of a person). */
-export function hospitalNow(ctx: Pick<StackContext, "env">): string {
-  const d = localDate(now(), ctx.env.maintenance.timezone);
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.year}-${p(d.month)}-${p(d.day)} ${p(d.hour)}:${p(d.minute)}:00`;
-}
-
-export function requireReason(reason: string | undefined): string {
-  const text = (reason ?? "").trim();
-  if (text.length < 4)
-    throw new Error(
-      "--reason is required: say why (the ticket or the person who called), it is kept in the audit. Nothing was changed.",
-    );
-  return text;
-}
-
-/** Runs `body` with the tasks' schema in place, under the database's apply lock. */
-export async function underLock<T>(ctx: StackContext, body: (db: Db) => Promise<T>): Promise<T> {
-  return withClient(ctx.env, async (db) => {
-    await ensureOpsSchema(db);
-    await ensureTasksSchema(db, schemaOf(ctx.env));
-    await acquireDatabaseLock(db, ctx.env.name);
-    try {
-      return await body(db);
-    } finally {
-      await releaseDatabaseLock(db, ctx.env.name).catch(() => undefined);
-    }
-  });
-}
+import { hospitalNow, requireReason, underLock } from "./task-session.ts";
 
 export async function readAccountStates(ctx: StackContext, account?: string): Promise<AccountState[]> {
   return withClient(ctx.env, async (db) => {

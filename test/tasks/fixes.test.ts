@@ -1,0 +1,303 @@
+/**
+ * Reviewed data fixes against a real sandbox database: the row-count guard, apply once, undo byte
+ * for byte, undo refused after a later hand edit, the parser check refusing before anything runs,
+ * and kill -9 in the middle of an apply.
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+import { cli, startCli, waitFor, writeStack } from "../plan/helpers.ts";
+
+let db: SandboxDatabase;
+let client: pg.Client;
+let dir: string;
+let stack: string;
+let fixes: string;
+
+const BILLS = ["0000000001", "0000000002", "0000000003"];
+const inList = (nos: readonly string[]) => nos.map((n) => `'${n}'`).join(", ");
+
+/** Writes fixes/sandbox/<name>.yaml and returns its path. */
+async function fixFile(
+  name: string,
+  fix: { statement: string; rows: number; verify: string },
+): Promise<string> {
+  const file = path.join(fixes, `${name}.yaml`);
+  const yaml = [
+    `reason: 收费员选错了支付渠道, three bills were paid by medical insurance`,
+    `ticket: HD-2026-118`,
+    `statement: ${JSON.stringify(fix.statement)}`,
+    `expect:`,
+    `  rows: ${fix.rows}`,
+    `verify: ${JSON.stringify(fix.verify)}`,
+  ].join("\n");
+  await writeFile(file, yaml + "\n");
+  return file;
+}
+
+/** The table as text, row by row in key order: "a dump of the table". */
+async function dump(table: string, order: string): Promise<string> {
+  const { rows } = await client.query<{ row: string }>(
+    `SELECT t::text AS row FROM ebill.${table} t ORDER BY ${order}`,
+  );
+  return rows.map((r) => r.row).join("\n");
+}
+const dumpBills = () => dump("bill", "bill_code, bill_no, issued_at");
+
+beforeAll(async () => {
+  db = await startSandboxDatabase();
+  client = await db.client();
+  dir = await mkdtemp(path.join(os.tmpdir(), "ebill-fixes-"));
+  stack = await writeStack(path.join(dir, "sandbox.json"), db.env);
+  fixes = path.join(dir, "fixes", "sandbox");
+  await mkdir(fixes, { recursive: true });
+  await client.query("ALTER SYSTEM SET log_statement = 'all'");
+  await client.query("SELECT pg_reload_conf()");
+}, 120_000);
+
+afterAll(async () => {
+  await client?.end();
+  await db?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("fix plan, apply, undo", () => {
+  const statement = `UPDATE bill SET channel_code = '11' WHERE bill_code = '46060126' AND bill_no IN (${inList(BILLS)})`;
+  const verify = `SELECT bill_no FROM bill WHERE bill_code = '46060126' AND bill_no IN (${inList(BILLS)}) AND channel_code <> '11'`;
+
+  it("refuses a fix that touches one row more than expect.rows and changes nothing", async () => {
+    const before = await dumpBills();
+    const file = await fixFile("2026-11-29-channel-two", { statement, rows: 2, verify });
+    const plan = await cli(["fix", "plan", "--stack", stack, file], db.server.env);
+    expect(plan.code, plan.stderr).toBe(1);
+    expect(plan.stdout).toMatch(
+      /apply would refuse: the statement changed 3 rows of ebill.bill, the fix expects exactly 2/,
+    );
+    const apply = await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+    expect(apply.code).toBe(1);
+    expect(apply.stderr).toMatch(
+      /2026-11-29-channel-two.yaml: the statement changed 3 rows .* rolled back, nothing was changed/,
+    );
+    expect(await dumpBills()).toBe(before);
+    const { rows } = await client.query("SELECT * FROM ebill_ops.fix_applied");
+    expect(rows).toEqual([]);
+  }, 60_000);
+
+  it("plans, applies once, says so on a rerun, and undo restores the table byte for byte", async () => {
+    const before = await dumpBills();
+    const file = await fixFile("2026-11-29-channel", { statement, rows: 3, verify });
+    const plan = await cli(["fix", "plan", "--stack", stack, file], db.server.env);
+    expect(plan.code, plan.stderr).toBe(2);
+    expect(plan.stdout).toMatch(/changes 3 row\(s\) of ebill.bill; expects 3/);
+    expect(plan.stdout).toMatch(
+      /~ \(bill_code=46060126, bill_no=0000000001, issued_at=.*\): channel_code "02" -> "11"/,
+    );
+    const markdown = await cli(["fix", "plan", "--stack", stack, file, "--markdown"], db.server.env);
+    expect(markdown.stdout).toMatch(/^#### Data fix `.*2026-11-29-channel.yaml` \(ticket HD-2026-118\)/m);
+    const json = JSON.parse(
+      (await cli(["fix", "plan", "--stack", stack, file, "--json"], db.server.env)).stdout,
+    );
+    expect(json).toMatchObject({ state: "pending", refusal: null, run: { rows: 3, expected: 3 } });
+    expect(await dumpBills()).toBe(before); // plan rolled back
+
+    const apply = await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stdout).toMatch(/3 row\(s\) of ebill.bill changed, before-images kept/);
+    const changed = await client.query<{ channel_code: string }>(
+      `SELECT channel_code FROM ebill.bill WHERE bill_code = '46060126' AND bill_no IN (${inList(BILLS)})`,
+    );
+    expect(changed.rows.map((r) => r.channel_code)).toEqual(["11", "11", "11"]);
+    const images = await client.query("SELECT op, before, after FROM ebill_ops.fix_row ORDER BY seq");
+    expect(images.rows).toHaveLength(3);
+    const applied = await dumpBills();
+
+    const rerun = await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/applied already.*nothing was changed/);
+    expect(await dumpBills()).toBe(applied);
+    const replan = await cli(["fix", "plan", "--stack", stack, file], db.server.env);
+    expect(replan.code).toBe(0);
+    expect(replan.stdout).toMatch(/Applied already/);
+
+    const audit = await client.query<{ task: string; actor: string; reason: string }>(
+      "SELECT task, actor, reason FROM ebill_ops.task_audit ORDER BY id",
+    );
+    expect(audit.rows).toEqual([
+      { task: "fix.apply", actor: "test-engineer", reason: expect.stringContaining("HD-2026-118") },
+    ]);
+
+    const undo = await cli(
+      ["fix", "undo", "--stack", stack, file, "--reason", "the hospital checked again"],
+      db.server.env,
+    );
+    expect(undo.code, undo.stderr).toBe(0);
+    expect(undo.stdout).toMatch(/3 row\(s\) restored/);
+    expect(await dumpBills()).toBe(before);
+  }, 90_000);
+
+  it("refuses to undo after a later hand edit of one of its rows, naming that row", async () => {
+    const file = await fixFile("2026-11-29-channel-again", {
+      statement: statement.replace("'11'", "'05'"),
+      rows: 3,
+      verify: verify.replace("'11'", "'05'"),
+    });
+    expect((await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env)).code).toBe(0);
+    await client.query(
+      "UPDATE ebill.bill SET channel_code = '02' WHERE bill_code = '46060126' AND bill_no = '0000000002'",
+    );
+    const edited = await dumpBills();
+    const undo = await cli(["fix", "undo", "--stack", stack, file, "--reason", "wrong fix"], db.server.env);
+    expect(undo.code).toBe(1);
+    expect(undo.stderr).toMatch(/cannot undo: 1 row\(s\) of ebill.bill changed since/);
+    expect(undo.stderr).toMatch(/bill_no=0000000002, .*: channel_code is "02", the fix wrote "05"/);
+    expect(await dumpBills()).toBe(edited);
+  }, 60_000);
+
+  it("undoes a DELETE by putting the rows back, and refuses a delete that would cascade", async () => {
+    const before = await dump("payment_channel", "code");
+    const file = await fixFile("2026-11-29-drop-channel", {
+      statement: "DELETE FROM payment_channel WHERE code = '05'",
+      rows: 1,
+      verify: "SELECT 1 FROM payment_channel WHERE code = '05'",
+    });
+    expect((await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env)).code).toBe(0);
+    expect(await dump("payment_channel", "code")).not.toBe(before);
+    expect(
+      (await cli(["fix", "undo", "--stack", stack, file, "--reason", "needed after all"], db.server.env))
+        .code,
+    ).toBe(0);
+    expect(await dump("payment_channel", "code")).toBe(before);
+
+    const cascading = await fixFile("2026-11-29-drop-point", {
+      statement: "DELETE FROM invoicing_point WHERE code = '002'",
+      rows: 1,
+      verify: "SELECT 1 FROM invoicing_point WHERE code = '002'",
+    });
+    const refused = await cli(["fix", "plan", "--stack", stack, cascading], db.server.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /DELETE on "ebill"."invoicing_point" would also change invoicing_point_bill_type \(foreign key/,
+    );
+  }, 60_000);
+});
+
+describe("the parser check", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "two-statements",
+      "UPDATE bill_stock SET enabled = false WHERE batch = 'x'; DELETE FROM payment_channel",
+      /exactly one SQL statement, the parser finds 2/,
+    ],
+    ["ddl", "DROP TABLE bill_stock", /statement: DROP is not allowed/],
+    [
+      "side-effect",
+      "UPDATE payment_channel SET name = 'x' WHERE pg_terminate_backend(pg_backend_pid())",
+      /function pg_terminate_backend\(\) is not allowed/,
+    ],
+    ["ops-table", "DELETE FROM ebill_ops.task_audit", /ebill_ops.task_audit is the tool's own record/],
+    [
+      "bill-amount",
+      "UPDATE bill SET amount = 0.01 WHERE bill_no = '0000000009'",
+      /UPDATE of bill.amount changes an issued bill's fiscal identity.*红/,
+    ],
+    // A naive check reading the apostrophe in the comment as a string would miss the DROP.
+    [
+      "after-comment",
+      "UPDATE payment_channel SET name = 'x' WHERE code = '02' -- it's the cashier's\n; DROP TABLE bill_stock",
+      /the parser finds 2/,
+    ],
+    [
+      "in-a-string",
+      "UPDATE payment_channel SET name = (SELECT query_to_xml('DELETE FROM bill_stock', true, true, '')::text)",
+      /function query_to_xml\(\) is not allowed/,
+    ],
+    ["in-a-do-body", "DO $$ BEGIN DELETE FROM bill_stock; END $$", /statement: DO is not allowed/],
+    [
+      "syntax",
+      "UPDTE payment_channel SET name = 'x'",
+      /SQL syntax error at character 1 .*syntax error at or near "UPDTE"/,
+    ],
+  ];
+
+  it("refuses each with the file and its reason, and runs nothing", async () => {
+    const stock = await dump("bill_stock", "bill_code, batch, first_no");
+    const bills = await dumpBills();
+    for (const [slug, sql, reason] of cases) {
+      const file = await fixFile(`2026-11-30-${slug}`, {
+        statement: sql,
+        rows: 1,
+        verify: "SELECT 1 WHERE false",
+      });
+      const r = await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+      expect(r.code, slug).toBe(1);
+      expect(r.stderr, slug).toContain(`2026-11-30-${slug}.yaml is refused; nothing was run`);
+      expect(r.stderr, slug).toMatch(reason);
+    }
+    expect(await dump("bill_stock", "bill_code, batch, first_no")).toBe(stock);
+    expect(await dumpBills()).toBe(bills);
+    const log = await readFile(db.server.layout.logFile, "utf8");
+    for (const marker of [
+      "DROP TABLE",
+      "pg_terminate_backend",
+      "query_to_xml",
+      "UPDTE",
+      "DELETE FROM ebill_ops.task_audit",
+      "amount = 0.01",
+    ])
+      expect(log, marker).not.toContain(marker);
+  }, 120_000);
+
+  it("accepts a value that merely looks like SQL inside a string", async () => {
+    const file = await fixFile("2026-11-30-harmless-string", {
+      statement: "UPDATE payment_channel SET name = '现金; DROP TABLE bill' WHERE code = '02'",
+      rows: 1,
+      verify: "SELECT 1 FROM payment_channel WHERE code = '02' AND name <> '现金; DROP TABLE bill'",
+    });
+    const plan = await cli(["fix", "plan", "--stack", stack, file], db.server.env);
+    expect(plan.code, plan.stderr).toBe(2);
+  }, 60_000);
+});
+
+describe("kill -9 during fix apply", () => {
+  it("leaves the table as before, records nothing, and a rerun applies", async () => {
+    const before = await dumpBills();
+    const file = await fixFile("2026-11-30-all-insurance", {
+      statement: "UPDATE bill SET channel_code = '11' WHERE bill_code = '46060126'",
+      rows: 3000,
+      verify: "SELECT 1 FROM bill WHERE bill_code = '46060126' AND channel_code <> '11'",
+    });
+    // Hold the last bill, so the statement stops half-way through its rows, waiting for it.
+    const holder = await db.client();
+    await holder.query("BEGIN");
+    await holder.query(
+      "SELECT 1 FROM ebill.bill WHERE bill_code = '46060126' AND bill_no = '0000050500' FOR UPDATE",
+    );
+    const apply = startCli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+    await waitFor("the fix's UPDATE to wait for the held row", async () => {
+      const { rows } = await client.query(
+        "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE bill SET channel_code%'",
+      );
+      return rows.length > 0;
+    });
+    apply.child.kill("SIGKILL");
+    expect((await apply.done).signal).toBe("SIGKILL");
+    await holder.query("ROLLBACK");
+    await holder.end();
+    await waitFor("the killed apply's session to end", async () => {
+      const { rows } = await client.query(
+        "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'ebill-ops%'",
+      );
+      return rows.length === 0;
+    });
+    expect(await dumpBills()).toBe(before);
+    const recorded = await client.query(
+      "SELECT 1 FROM ebill_ops.fix_applied WHERE file LIKE '%all-insurance%'",
+    );
+    expect(recorded.rows).toEqual([]);
+    const rerun = await cli(["fix", "apply", "--stack", stack, file, "--yes"], db.server.env);
+    expect(rerun.code, rerun.stderr).toBe(0);
+  }, 90_000);
+});
