@@ -3,7 +3,10 @@ import { openStack, scrubbed } from "../app/context.ts";
 import { applyFix, openFix, planFix, undoFix } from "../app/fixes.ts";
 import { confirm } from "../app/prompt.ts";
 import { requireReason } from "../app/task-session.ts";
-import { renderFixMarkdown, renderFixText } from "../output/fix.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { loadFixFile } from "../config/fix-file.ts";
+import { renderFixMarkdown, renderFixRefusedMarkdown, renderFixText } from "../output/fix.ts";
 
 const STACK = ["--stack <stack>", "stack name under stacks/ or path to a stack file"] as const;
 const EMERGENCY = [
@@ -32,12 +35,57 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .action(async (file: string, options: { stack: string; markdown?: boolean; json?: boolean }) => {
       const ctx = await openStack(options.stack);
       await scrubbed(ctx, async () => {
-        const plan = ctx.redact(await planFix(ctx, file));
+        let plan;
+        try {
+          plan = ctx.redact(await planFix(ctx, file));
+        } catch (error) {
+          // The pull request shows a refused fix like a planned one, then the job fails on exit 1.
+          if (!options.markdown || !(error instanceof Error)) throw error;
+          ctx.out(renderFixRefusedMarkdown(file, ctx.redact(error.message)));
+          setExit(1);
+          return;
+        }
         if (options.json) ctx.out(JSON.stringify(plan, null, 2) + "\n");
         else if (options.markdown) ctx.out(renderFixMarkdown(plan));
         else ctx.out(renderFixText(plan, ctx.paint));
         setExit(plan.state === "applied" ? 0 : plan.refusal ? 1 : 2);
       });
+    });
+
+  fix
+    .command("export")
+    .description(
+      "read fix files (a .ts one in the contained evaluator) and write each as plain JSON to DIR/<stack>/<name>.json, for the pull-request pipeline",
+    )
+    .requiredOption("--out-dir <dir>", "where the JSON goes")
+    .argument("<files...>", "fix files, fixes/<stack>/<YYYY-MM-DD>-<slug>.ts|yaml")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 all exported, 1 some could not be read (each is written as <name>.refused.md instead).",
+    )
+    .action(async (files: string[], options: { outDir: string }) => {
+      let failed = false;
+      for (const file of files) {
+        const stack = path.basename(path.dirname(path.resolve(file)));
+        const name = path.basename(file).replace(/\.[^.]+$/, "");
+        await mkdir(path.join(options.outDir, stack), { recursive: true });
+        try {
+          const { fix } = await loadFixFile(file, stack);
+          await writeFile(
+            path.join(options.outDir, stack, `${name}.json`),
+            JSON.stringify(fix, null, 2) + "\n",
+          );
+        } catch (error) {
+          failed = true;
+          const message = error instanceof Error ? error.message : String(error);
+          process.stderr.write(message + "\n");
+          await writeFile(
+            path.join(options.outDir, stack, `${name}.refused.md`),
+            renderFixRefusedMarkdown(file, message),
+          );
+        }
+      }
+      setExit(failed ? 1 : 0);
     });
 
   fix

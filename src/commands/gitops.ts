@@ -5,7 +5,13 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
+import {
+  buildPlanComment,
+  type CommentRecord,
+  findPlanComment,
+  readFixPlans,
+  readPlanDir,
+} from "../gitops/comment.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../plan/compare.ts";
@@ -80,7 +86,10 @@ export function register(program: Command, setExit: (code: number) => void): voi
   gitops
     .command("comment")
     .description("the pull-request comment (markdown) from the saved plans of every stack")
-    .requiredOption("--plans <dir>", "folder with <stack>.json (plan --out) and <stack>.exit files")
+    .requiredOption(
+      "--plans <dir>",
+      "folder with <stack>.json (plan --out), <stack>.exit and <stack>.fixes.md (fix plan --markdown) files",
+    )
     .option("--expect <stacks>", "comma-separated stacks that should have a plan (missing ones are flagged)")
     .option("--commit <sha>", "commit the plans were made at")
     .option("--run-url <url>", "link to the workflow run")
@@ -93,6 +102,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           commit: options.commit?.slice(0, 12),
           runUrl: options.runUrl,
           yearBanners: await yearBanners(await listStackFiles()),
+          fixes: await readFixPlans(options.plans),
         });
         await output(body, options.out);
       },

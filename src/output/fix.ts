@@ -118,3 +118,13 @@ export function renderFixMarkdown(plan: FixPlan): string {
   if (run.touched.length > ROWS_SHOWN) lines.push(`- ... and ${run.touched.length - ROWS_SHOWN} more`);
   return lines.join("\n") + "\n";
 }
+
+/** A fix that could not be planned (refused by the checks, unreadable), for the pull request. */
+export function renderFixRefusedMarkdown(file: string, message: string): string {
+  const lines = message.split("\n").filter((l) => l.trim() !== "");
+  return (
+    [`#### Data fix ${code(file)}: refused`, "", ...lines.map((l) => `> ${inline(l.trim(), 600)}`), ""].join(
+      "\n",
+    ) + "\n"
+  );
+}

@@ -284,6 +284,25 @@ describe("stacks in the pipelines", () => {
   });
 });
 
+describe("data fixes in the pull request", () => {
+  it("a fix file (code, when .ts) is read on the sandbox runner; the hospital runner plans only its JSON, after the destinations guard", async () => {
+    const wf = await parse("pull-request.yml");
+    const exportStep = wf.jobs.evaluate!.steps.find((s) => s.run?.includes("fix export"))!;
+    expect(wf.jobs.evaluate!["runs-on"]).toEqual(SANDBOX_RUNNER);
+    expect(exportStep.run).toContain("--out-dir evaluated/fixes");
+    const plan = wf.jobs.plan!;
+    const step = plan.steps.find((s) => s.run?.includes("fix plan"))!;
+    expect(step.run).toContain('fix plan --stack "evaluated/$STACK.json" "$fix" --markdown');
+    expect(step.run).toContain('for fix in evaluated/fixes/"$STACK"/*.json');
+    expect(step.run).toContain('>> "plans/$STACK.fixes.md"');
+    expect(step.if).toMatch(/steps\.destinations\.outputs\.same == 'true'/);
+    const names = plan.steps.map((s) => s.run ?? s.uses ?? "");
+    expect(names.findIndex((n) => n.includes("fix plan"))).toBeLessThan(
+      names.findIndex((n) => n.startsWith("actions/upload-artifact@")),
+    );
+  });
+});
+
 describe("on-demand tasks (tasks.yml)", () => {
   it("is started by hand with stack, task, account, fix and reason; password reset is not offered", async () => {
     const wf = await parse("tasks.yml");

@@ -9,7 +9,7 @@ import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
-import { cli, startCli, waitFor, writeStack } from "../plan/helpers.ts";
+import { cli, REPO, startCli, waitFor, writeStack } from "../plan/helpers.ts";
 
 let db: SandboxDatabase;
 let client: pg.Client;
@@ -259,6 +259,61 @@ describe("the parser check", () => {
     const plan = await cli(["fix", "plan", "--stack", stack, file], db.server.env);
     expect(plan.code, plan.stderr).toBe(2);
   }, 60_000);
+});
+
+describe("in the pull request", () => {
+  it("exports a .ts fix as JSON (and a bad one as refused), plans the JSON as markdown, and the comment shows it", async () => {
+    const ts = path.join(fixes, "2026-12-01-rename-wechat.ts");
+    await writeFile(
+      ts,
+      [
+        `import { defineFix } from ${JSON.stringify(path.join(REPO, "src/model/define-fix.ts"))};`,
+        `export default defineFix({`,
+        `  reason: "渠道名称录错: the WeChat channel's name was typed wrong",`,
+        `  ticket: "HD-2026-120",`,
+        `  statement: "UPDATE payment_channel SET name = '微信支付' WHERE code = '05'",`,
+        `  expect: { rows: 1 },`,
+        `  verify: "SELECT 1 FROM payment_channel WHERE code = '05' AND name <> '微信支付'",`,
+        `});`,
+      ].join("\n"),
+    );
+    const bad = path.join(fixes, "2026-12-01-no-rows.yaml");
+    await writeFile(
+      bad,
+      "reason: something is wrong with it\nticket: X\nstatement: UPDATE a SET b = 1\nverify: SELECT 1\n",
+    );
+    const out = path.join(dir, "evaluated", "fixes");
+    const exported = await cli(["fix", "export", "--out-dir", out, ts, bad], db.server.env);
+    expect(exported.code).toBe(1);
+    expect(exported.stderr).toMatch(
+      /2026-12-01-no-rows.yaml is not a valid fix:\n.*2026-12-01-no-rows.yaml: expect: /,
+    );
+    expect(await readFile(path.join(out, "sandbox", "2026-12-01-no-rows.refused.md"), "utf8")).toMatch(
+      /refused/,
+    );
+    const json = path.join(out, "sandbox", "2026-12-01-rename-wechat.json");
+    expect(JSON.parse(await readFile(json, "utf8"))).toMatchObject({
+      ticket: "HD-2026-120",
+      expect: { rows: 1 },
+    });
+
+    const plan = await cli(["fix", "plan", "--stack", stack, json, "--markdown"], db.server.env);
+    expect(plan.code, plan.stderr).toBe(2);
+    expect(plan.stdout).toMatch(/Changes \*\*1\*\* row\(s\) of `ebill.payment_channel`/);
+    expect(plan.stdout).toContain('name "微信" -> "微信支付"');
+    const refused = await cli(["fix", "plan", "--stack", stack, bad, "--markdown"], db.server.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/^#### Data fix `.*2026-12-01-no-rows.yaml`: refused/);
+
+    const plans = path.join(dir, "plans");
+    await mkdir(plans, { recursive: true });
+    await writeFile(path.join(plans, "sandbox.fixes.md"), plan.stdout + refused.stdout);
+    const comment = await cli(["gitops", "comment", "--plans", plans], db.server.env);
+    expect(comment.code, comment.stderr).toBe(0);
+    expect(comment.stdout).toMatch(
+      /### Data fixes[\s\S]*<b>sandbox<\/b>: data fixes[\s\S]*HD-2026-120[\s\S]*no-rows.yaml`: refused/,
+    );
+  }, 90_000);
 });
 
 describe("kill -9 during fix apply", () => {
