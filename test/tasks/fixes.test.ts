@@ -261,6 +261,52 @@ describe("the parser check", () => {
   }, 60_000);
 });
 
+describe("production rules", () => {
+  it("refuses a fix outside the change windows, applies it with --emergency and audits the reason", async () => {
+    const { rows } = await client.query<{ location: string }>(
+      "SELECT pg_tablespace_location(oid) AS location FROM pg_tablespace WHERE spcname = 'ebill_2026'",
+    );
+    // The sandbox declared as production (as test/plan/emergency.test.ts does), windows on Saturday night.
+    const prod = await writeStack(path.join(dir, "sandbox-prod.json"), db.env, (e) => {
+      e.kind = "production";
+      e.hosts = e.hosts.map((h) => ({
+        ...h,
+        address: h.roles.includes("db") ? "127.0.0.1" : h.address,
+        ssh: {
+          ...h.ssh,
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
+        },
+      }));
+      e.maintenance.changeWindows = [{ days: ["sat"], start: "22:00", end: "06:00" }];
+      e.tablespaces = e.tablespaces!.map((t) => ({ ...t, location: rows[0]!.location }));
+    });
+    const file = await fixFile("2026-11-30-prod-rename", {
+      statement: "UPDATE payment_channel SET name = '现金(窗口)' WHERE code = '02'",
+      rows: 1,
+      verify: "SELECT 1 FROM payment_channel WHERE code = '02' AND name <> '现金(窗口)'",
+    });
+    const before = await dump("payment_channel", "code");
+    // FIXTURE_TODAY (the helpers' clock) is Monday 10:00 in Asia/Shanghai: clinic hours.
+    const refused = await cli(["fix", "apply", "--stack", prod, file, "--yes"], db.server.env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("is outside the change windows of stack sandbox (sat 22:00-06:00)");
+    expect(refused.stderr).toContain('--emergency "<reason>"');
+    expect(await dump("payment_channel", "code")).toBe(before);
+
+    const reason = "cashiers cannot print at window 3 (工单 4713)";
+    const applied = await cli(
+      ["fix", "apply", "--stack", prod, file, "--yes", "--emergency", reason],
+      db.server.env,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).toContain("emergency change: mon 2026-06-15 10:00 Asia/Shanghai is outside");
+    const audit = await client.query<{ emergency_reason: string }>(
+      "SELECT emergency_reason FROM ebill_ops.task_audit WHERE subject LIKE '%prod-rename%'",
+    );
+    expect(audit.rows).toEqual([{ emergency_reason: reason }]);
+  }, 60_000);
+});
+
 describe("in the pull request", () => {
   it("exports a .ts fix as JSON (and a bad one as refused), plans the JSON as markdown, and the comment shows it", async () => {
     const ts = path.join(fixes, "2026-12-01-rename-wechat.ts");
