@@ -7,7 +7,8 @@
  * - exactly one statement, an UPDATE, DELETE or INSERT (no DDL, DO, CALL, COPY, MERGE, SET...);
  *   no data-modifying statement nested inside it (WITH x AS (DELETE ...));
  * - tables of the product schema only: never `ebill_ops` (the tool's audit and before-images),
- *   pg_catalog or any other schema; unqualified names are resolved in the product schema;
+ *   pg_catalog or any other schema; unqualified names are resolved in the product schema; never
+ *   the login state (password hashes): a plan shows rows, and a plan reaches the pull request;
  * - functions only from a list of ones without side effects (string, number and date functions,
  *   aggregates): no pg_terminate_backend, pg_sleep, set_config, nextval, dblink, query_to_xml
  *   (which would run a statement hidden in a string), lo_* ...;
@@ -18,7 +19,7 @@
  * The verification query is checked the same way, as one SELECT.
  */
 import { OPS_SCHEMA } from "./reference-schema.ts";
-import { fiscalIdentityColumns } from "./schema-tasks.ts";
+import { fiscalIdentityColumns, LOGIN } from "./schema-tasks.ts";
 
 export type FixKind = "UPDATE" | "DELETE" | "INSERT";
 
@@ -147,7 +148,13 @@ function checkRelation(
     problems.push(
       `${part.label}: ${where}.${name} is outside the product schema '${schema}'; a fix reads and changes only the product's tables`,
     );
-  else if (where !== undefined || !cteNames.has(name)) tables.add(name);
+  else if (where === undefined && cteNames.has(name)) return;
+  else if (name === LOGIN.table)
+    // Its password hashes would reach the plan, and with it the pull-request comment.
+    problems.push(
+      `${part.label}: ${name} holds the operators' password hashes and login state; a fix never reads or changes it, use 'ebill-ops account unlock' or 'account reset-password'`,
+    );
+  else tables.add(name);
 }
 
 /** Problems with the relations and functions anywhere in a statement's tree; collects its tables. */

@@ -216,6 +216,11 @@ describe("the parser check", () => {
     ],
     ["in-a-do-body", "DO $$ BEGIN DELETE FROM bill_stock; END $$", /statement: DO is not allowed/],
     [
+      "password-hashes",
+      "UPDATE payment_channel SET name = (SELECT max(password_hash) FROM operator_login)",
+      /operator_login holds the operators' password hashes.*account reset-password/,
+    ],
+    [
       "syntax",
       "UPDTE payment_channel SET name = 'x'",
       /SQL syntax error at character 1 .*syntax error at or near "UPDTE"/,
