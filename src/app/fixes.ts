@@ -9,7 +9,15 @@ import { now } from "../base/time.ts";
 import { loadFixFile, type FixFile } from "../config/fix-file.ts";
 import { withClient } from "../db/connect.ts";
 import { checkFix, FixRefused, type CheckedFix } from "../db/fix-check.ts";
-import { appliedFix, applyFixRun, planFixRun, refusal, undoFixRun, type FixRun } from "../db/fix-run.ts";
+import {
+  appliedFix,
+  applyFixRun,
+  planFixRun,
+  refusal,
+  undoFixRun,
+  type FixRun,
+  type TouchedRow,
+} from "../db/fix-run.ts";
 import { schemaOf } from "../db/reference-schema.ts";
 import { insertTaskAudit } from "../db/task-audit.ts";
 import type { Db } from "../db/providers/types.ts";
@@ -86,10 +94,36 @@ function productionRules(
 export type ApplyOutcome =
   { state: "applied-already"; plan: FixPlan } | { state: "applied"; run: FixRun; auditId: number };
 
+/** A saved `fix plan --json` of this fix (pending): what the reviewer saw. */
+export async function readReviewedFixPlan(
+  file: string,
+  opened: OpenedFix,
+): Promise<{ touched: TouchedRow[]; file: string }> {
+  const { readFile } = await import("node:fs/promises");
+  let plan: FixPlan;
+  try {
+    plan = JSON.parse(await readFile(file, "utf8")) as FixPlan;
+  } catch (error) {
+    throw new FixRefused(
+      `${file}: not a saved fix plan (${(error as Error).message}); expected 'fix plan --json' output. Nothing was changed.`,
+    );
+  }
+  if (plan.hash !== opened.fixFile.hash)
+    throw new FixRefused(
+      `${file} is the plan of another fix (or of another version of ${opened.fixFile.file}): its hash differs. Nothing was changed.`,
+    );
+  if (plan.state !== "pending" || !Array.isArray(plan.run?.touched))
+    throw new FixRefused(
+      `${file}: the reviewed plan shows no rows to change (${plan.state}). Nothing was changed.`,
+    );
+  return { touched: plan.run.touched, file };
+}
+
 export async function applyFix(
   ctx: StackContext,
   opened: OpenedFix,
   emergency: string | undefined,
+  reviewed?: { touched: TouchedRow[]; file: string },
 ): Promise<ApplyOutcome> {
   const { commit } = productionRules(ctx, opened, emergency);
   const { fixFile, checked } = opened;
@@ -100,6 +134,7 @@ export async function applyFix(
       file: fixFile.file,
       actor: actor(),
       commit,
+      ...(reviewed ? { reviewed } : {}),
       audit: (run) =>
         insertTaskAudit(db, {
           stack: ctx.env.name,

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openStack, scrubbed } from "../app/context.ts";
-import { applyFix, openFix, planFix, undoFix } from "../app/fixes.ts";
+import { applyFix, openFix, planFix, readReviewedFixPlan, undoFix } from "../app/fixes.ts";
 import { confirm } from "../app/prompt.ts";
 import { requireReason } from "../app/task-session.ts";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -96,41 +96,51 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .requiredOption(...STACK)
     .argument("<file>", "the fix file")
     .option("--yes", "do not show the plan and ask (needed without a terminal, e.g. in CI)")
+    .option(
+      "--reviewed <plan>",
+      "the reviewed 'fix plan --json': applied only if the fix changes exactly those rows, with the same values",
+    )
     .option(...EMERGENCY)
     .addHelpText(
       "after",
       "\nExit status: 0 applied (or applied already), 1 error or refused (nothing changed).",
     )
-    .action(async (file: string, options: { stack: string; yes?: boolean; emergency?: string }) => {
-      const ctx = await openStack(options.stack);
-      await scrubbed(ctx, async () => {
-        const opened = await openFix(ctx, file);
-        if (!options.yes) {
-          if (!process.stdin.isTTY)
-            throw new Error(
-              "fix apply changes the stack's data and asks for confirmation, but there is no terminal to ask on; review 'ebill-ops fix plan' and pass --yes. Nothing was changed.",
-            );
-          const plan = await planFix(ctx, file);
-          ctx.out(renderFixText(plan, ctx.paint));
-          if (plan.state === "applied" || plan.refusal) {
-            setExit(plan.state === "applied" ? 0 : 1);
-            return;
+    .action(
+      async (
+        file: string,
+        options: { stack: string; yes?: boolean; emergency?: string; reviewed?: string },
+      ) => {
+        const ctx = await openStack(options.stack);
+        await scrubbed(ctx, async () => {
+          const opened = await openFix(ctx, file);
+          const reviewed = options.reviewed ? await readReviewedFixPlan(options.reviewed, opened) : undefined;
+          if (!options.yes) {
+            if (!process.stdin.isTTY)
+              throw new Error(
+                "fix apply changes the stack's data and asks for confirmation, but there is no terminal to ask on; review 'ebill-ops fix plan' and pass --yes. Nothing was changed.",
+              );
+            const plan = await planFix(ctx, file);
+            ctx.out(renderFixText(plan, ctx.paint));
+            if (plan.state === "applied" || plan.refusal) {
+              setExit(plan.state === "applied" ? 0 : 1);
+              return;
+            }
+            if (!(await confirm(`Apply this fix to stack ${ctx.env.name}? [y/N] `))) {
+              ctx.out("Cancelled; nothing was changed.\n");
+              setExit(1);
+              return;
+            }
           }
-          if (!(await confirm(`Apply this fix to stack ${ctx.env.name}? [y/N] `))) {
-            ctx.out("Cancelled; nothing was changed.\n");
-            setExit(1);
-            return;
-          }
-        }
-        const outcome = await applyFix(ctx, opened, options.emergency);
-        ctx.out(
-          outcome.state === "applied"
-            ? `Applied ${opened.fixFile.file} to stack ${ctx.env.name}: ${outcome.run.rows} row(s) of ${outcome.run.target} changed, before-images kept (audit #${outcome.auditId}).\n`
-            : `${opened.fixFile.file} is applied already on stack ${ctx.env.name}; nothing was changed.\n`,
-        );
-        setExit(0);
-      });
-    });
+          const outcome = await applyFix(ctx, opened, options.emergency, reviewed);
+          ctx.out(
+            outcome.state === "applied"
+              ? `Applied ${opened.fixFile.file} to stack ${ctx.env.name}: ${outcome.run.rows} row(s) of ${outcome.run.target} changed, before-images kept (audit #${outcome.auditId}).\n`
+              : `${opened.fixFile.file} is applied already on stack ${ctx.env.name}; nothing was changed.\n`,
+          );
+          setExit(0);
+        });
+      },
+    );
 
   fix
     .command("undo")

@@ -16,6 +16,7 @@
  * (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT) are refused too: their rows would have no
  * before-image.
  */
+import { canonicalJson } from "../base/canonical.ts";
 import { OPS_SCHEMA, qualified, quoteIdent } from "./reference-schema.ts";
 import { TASK_OPS } from "./schema-tasks.ts";
 import type { CheckedFix } from "./fix-check.ts";
@@ -248,6 +249,12 @@ export interface ApplyRecord {
   commit: string | null;
   /** Inserts the audit row on the same session, inside the transaction. */
   audit(run: FixRun): Promise<number>;
+  /**
+   * The rows a reviewer saw (`fix plan --json` on the pull request): the run must touch exactly
+   * these, with the same before and after, or it is rolled back. Compared inside the transaction,
+   * so nothing can move between the comparison and the commit.
+   */
+  reviewed?: { touched: readonly TouchedRow[]; file: string };
 }
 
 /**
@@ -274,7 +281,7 @@ export async function applyFixRun(
       return null;
     }
     const { run, table } = await runInTransaction(db, schema, fix, expected, record.file);
-    const why = refusal(run);
+    const why = refusal(run) ?? (record.reviewed ? differsFromReviewed(run, record.reviewed) : null);
     if (why) throw new FixRefused(`${record.file}: ${why}; rolled back, nothing was changed`);
     await stopCapture(db, table.qualified);
     // An undone fix applied again: its old record and before-images make way for the new ones.
@@ -296,6 +303,22 @@ export async function applyFixRun(
     await db.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
+}
+
+/** Why a run is not what was reviewed (other rows, other values), or null when it is. */
+function differsFromReviewed(
+  run: FixRun,
+  reviewed: { touched: readonly TouchedRow[]; file: string },
+): string | null {
+  const text = (rows: readonly TouchedRow[]) => rows.map((r) => canonicalJson(r)).sort();
+  const now = text(run.touched);
+  const seen = new Set(text(reviewed.touched));
+  const moved = now.filter((r) => !seen.has(r)).length + Math.max(0, seen.size - now.length);
+  if (moved === 0 && now.length === seen.size) return null;
+  return (
+    `the rows it changes now differ from the reviewed plan ${reviewed.file} (${moved} row(s) not as reviewed: ` +
+    `the data moved since the review); plan it again and have the new plan reviewed`
+  );
 }
 
 /** A row that changed since the fix wrote it: the fix's after-image and what the table holds now. */

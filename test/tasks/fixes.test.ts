@@ -266,6 +266,56 @@ describe("the parser check", () => {
   }, 60_000);
 });
 
+describe("apply after review (--reviewed)", () => {
+  const nos = ["0000000020", "0000000021", "0000000022"];
+  const statement = `UPDATE bill SET place_code = '002' WHERE bill_code = '46060126' AND bill_no IN (${inList(nos)})`;
+  const verify = `SELECT 1 FROM bill WHERE bill_code = '46060126' AND bill_no IN (${inList(nos)}) AND place_code <> '002'`;
+
+  it("applies when the rows are as reviewed, refuses when the data moved since the review, or for another fix", async () => {
+    const file = await fixFile("2026-11-30-place", { statement, rows: 3, verify });
+    const reviewed = path.join(dir, "reviewed-place.json");
+    const planned = await cli(["fix", "plan", "--stack", stack, file, "--json"], db.server.env);
+    await writeFile(reviewed, planned.stdout);
+
+    // Between the review and the merge the product voids one of the bills: not what was reviewed.
+    await client.query(
+      "UPDATE ebill.bill SET state = 'voided' WHERE bill_code = '46060126' AND bill_no = '0000000021'",
+    );
+    const moved = await dumpBills();
+    const refused = await cli(
+      ["fix", "apply", "--stack", stack, file, "--yes", "--reviewed", reviewed],
+      db.server.env,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /differ from the reviewed plan .*reviewed-place.json \(1 row\(s\) not as reviewed/,
+    );
+    expect(await dumpBills()).toBe(moved);
+
+    const other = await fixFile("2026-11-30-place-other", {
+      statement,
+      rows: 3,
+      verify: verify + " AND true",
+    });
+    const wrongPlan = await cli(
+      ["fix", "apply", "--stack", stack, other, "--yes", "--reviewed", reviewed],
+      db.server.env,
+    );
+    expect(wrongPlan.code).toBe(1);
+    expect(wrongPlan.stderr).toMatch(/is the plan of another fix/);
+
+    await writeFile(
+      reviewed,
+      (await cli(["fix", "plan", "--stack", stack, file, "--json"], db.server.env)).stdout,
+    );
+    const applied = await cli(
+      ["fix", "apply", "--stack", stack, file, "--yes", "--reviewed", reviewed],
+      db.server.env,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+  }, 60_000);
+});
+
 describe("production rules", () => {
   it("refuses a fix outside the change windows, applies it with --emergency and audits the reason", async () => {
     const { rows } = await client.query<{ location: string }>(
