@@ -28,29 +28,36 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .argument("<file>", "the fix file")
     .option("--markdown", "markdown for a pull-request comment")
     .option("--json", "the plan as JSON")
+    .option("--out <file>", "also save the plan as JSON (what 'fix apply --reviewed' compares with)")
     .addHelpText(
       "after",
       "\nExit status: 0 applied already, 2 would change rows, 1 error or apply would refuse (row count, verification).",
     )
-    .action(async (file: string, options: { stack: string; markdown?: boolean; json?: boolean }) => {
-      const ctx = await openStack(options.stack);
-      await scrubbed(ctx, async () => {
-        let plan;
-        try {
-          plan = ctx.redact(await planFix(ctx, file));
-        } catch (error) {
-          // The pull request shows a refused fix like a planned one, then the job fails on exit 1.
-          if (!options.markdown || !(error instanceof Error)) throw error;
-          ctx.out(renderFixRefusedMarkdown(file, ctx.redact(error.message)));
-          setExit(1);
-          return;
-        }
-        if (options.json) ctx.out(JSON.stringify(plan, null, 2) + "\n");
-        else if (options.markdown) ctx.out(renderFixMarkdown(plan));
-        else ctx.out(renderFixText(plan, ctx.paint));
-        setExit(plan.state === "applied" ? 0 : plan.refusal ? 1 : 2);
-      });
-    });
+    .action(
+      async (file: string, options: { stack: string; markdown?: boolean; json?: boolean; out?: string }) => {
+        const ctx = await openStack(options.stack);
+        await scrubbed(ctx, async () => {
+          let plan;
+          try {
+            plan = ctx.redact(await planFix(ctx, file));
+          } catch (error) {
+            // The pull request shows a refused fix like a planned one, then the job fails on exit 1.
+            if (!options.markdown || !(error instanceof Error)) throw error;
+            ctx.out(renderFixRefusedMarkdown(file, ctx.redact(error.message)));
+            setExit(1);
+            return;
+          }
+          if (options.out) {
+            await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+            await writeFile(options.out, JSON.stringify(plan, null, 2) + "\n");
+          }
+          if (options.json) ctx.out(JSON.stringify(plan, null, 2) + "\n");
+          else if (options.markdown) ctx.out(renderFixMarkdown(plan));
+          else ctx.out(renderFixText(plan, ctx.paint));
+          setExit(plan.state === "applied" ? 0 : plan.refusal ? 1 : 2);
+        });
+      },
+    );
 
   fix
     .command("export")

@@ -17,7 +17,7 @@ import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-
 import { compareWithReviewed } from "../plan/compare.ts";
 import { destinationChanges } from "../gitops/destinations.ts";
 import { loadDeclaration, loadValidStack } from "../config/load.ts";
-import { listStacks, selectReviewed } from "../gitops/stacks.ts";
+import { selectReviewedFixes, listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../base/time.ts";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { sortBanners, yearBanner, type YearBanner } from "../rollover/banner.ts";
@@ -69,8 +69,17 @@ export function register(program: Command, setExit: (code: number) => void): voi
       "the stacks as a GitHub matrix: {include: [{stack, kind, environment, planEnvironment, ...}]}",
     )
     .option("--reviewed <dir>", "only stacks whose reviewed plan (<stack>.json in DIR) has changes")
-    .action(async (options: { reviewed?: string }) => {
+    .option(
+      "--reviewed-fixes <dir>",
+      "only stacks with reviewed data-fix plans (<stack>.fixes/*.json in DIR), each with their names",
+    )
+    .action(async (options: { reviewed?: string; reviewedFixes?: string }) => {
       const entries = await listStacks();
+      if (options.reviewedFixes) {
+        const include = await selectReviewedFixes(entries, options.reviewedFixes);
+        process.stdout.write(JSON.stringify({ include }) + "\n");
+        return;
+      }
       if (!options.reviewed) {
         process.stdout.write(JSON.stringify({ include: entries }) + "\n");
         return;

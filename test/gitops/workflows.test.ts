@@ -303,6 +303,38 @@ describe("data fixes in the pull request", () => {
   });
 });
 
+describe("data fixes on merge (apply.yml)", () => {
+  it("each stack's reviewed fix plans are applied in its apply environment, behind its reviewers, only as reviewed", async () => {
+    const wf = await parse("apply.yml");
+    const select = wf.jobs.reviewed!.steps.find((s) => s.run?.includes("--reviewed-fixes"))!;
+    expect(select.run).toContain("gitops stacks --reviewed-fixes reviewed");
+    const fixes = wf.jobs.fixes!;
+    expect(fixes.needs).toEqual(["reviewed", "apply"]);
+    expect(fixes.environment).toBe("${{ matrix.environment }}");
+    expect(fixes.strategy?.matrix).toBe("${{ fromJSON(needs.reviewed.outputs.fixes-matrix) }}");
+    expect(fixes.concurrency).toEqual({
+      group: "ebill-ops-apply-${{ matrix.stack }}",
+      "cancel-in-progress": false,
+    });
+    const names = fixes.steps.map((s) => s.run ?? s.uses ?? "");
+    const guard = names.findIndex((n) => n.includes("gitops check-environment"));
+    const apply = names.findIndex((n) => n.includes("fix apply"));
+    expect(guard).toBeGreaterThanOrEqual(0);
+    expect(guard).toBeLessThan(apply);
+    expect(names[apply]).toContain('--yes --reviewed "$plan"');
+    const step = fixes.steps[apply]!;
+    for (const secret of new Set(stacks.flatMap((s) => s.secrets)))
+      expect(step.env?.[secret], secret).toBe(`\${{ secrets.${secret} }}`);
+  });
+
+  it("the pull request saves each pending fix's plan where the merge finds it", async () => {
+    const wf = await parse("pull-request.yml");
+    const step = wf.jobs.plan!.steps.find((s) => s.run?.includes("fix plan"))!;
+    expect(step.run).toContain("--markdown --out fix.json");
+    expect(step.run).toContain('cp fix.json "plans/$STACK.fixes/$(basename "$fix")"');
+  });
+});
+
 describe("on-demand tasks (tasks.yml)", () => {
   it("is started by hand with stack, task, account, fix and reason; password reset is not offered", async () => {
     const wf = await parse("tasks.yml");

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { selectReviewedFixes, type StackEntry } from "../../src/gitops/stacks.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { cli, REPO, startCli, waitFor, writeStack } from "../plan/helpers.ts";
 
@@ -398,8 +399,17 @@ describe("in the pull request", () => {
       expect: { rows: 1 },
     });
 
-    const plan = await cli(["fix", "plan", "--stack", stack, json, "--markdown"], db.server.env);
+    const saved = path.join(dir, "reviewed", "sandbox.fixes", "2026-12-01-rename-wechat.json");
+    const plan = await cli(
+      ["fix", "plan", "--stack", stack, json, "--markdown", "--out", saved],
+      db.server.env,
+    );
     expect(plan.code, plan.stderr).toBe(2);
+    expect(JSON.parse(await readFile(saved, "utf8"))).toMatchObject({ state: "pending", run: { rows: 1 } });
+    const entry = { stack: "sandbox" } as StackEntry;
+    expect(
+      await selectReviewedFixes([entry, { stack: "other" } as StackEntry], path.join(dir, "reviewed")),
+    ).toEqual([{ stack: "sandbox", fixes: ["2026-12-01-rename-wechat.json"] }]);
     expect(plan.stdout).toMatch(/Changes \*\*1\*\* row\(s\) of `ebill.payment_channel`/);
     expect(plan.stdout).toContain('name "微信" -> "微信支付"');
     const refused = await cli(["fix", "plan", "--stack", stack, bad, "--markdown"], db.server.env);
