@@ -9,6 +9,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyPassword } from "../../src/db/password-hash.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
+import { run } from "../../src/base/exec.ts";
+import { BIN } from "../harness/cli.ts";
 import { cli, writeStack } from "../plan/helpers.ts";
 
 let db: SandboxDatabase;
@@ -159,6 +161,22 @@ describe("account status and unlock", () => {
 });
 
 describe("account reset-password", () => {
+  it("on a terminal shows the password once, and the stored hash verifies it", async () => {
+    // `script` gives the command a real terminal (a pty), as an engineer's shell would.
+    const command = `${process.execPath} ${BIN} account reset-password --stack ${stack} --account sf001 --reason "ticket 4713: new cashier laptop"`;
+    const r = await run("script", ["-qec", command, "/dev/null"], {
+      env: { ...process.env, ...db.server.env, EBILL_OPS_ACTOR: "test-engineer", NO_COLOR: "1" },
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const shown = /shown once[^\n]*\n\s*\n\s+([A-Za-z2-9]{16})\s/.exec(r.stdout);
+    expect(shown, r.stdout).not.toBeNull();
+    const password = shown![1]!;
+    expect(r.stdout.split(password).length - 1).toBe(1);
+    const state = (await login("sf001"))!;
+    expect(state.must_change_password).toBe(true);
+    expect(await verifyPassword(password, state.password_hash!)).toBe(true);
+  }, 60_000);
+
   it("refuses without a terminal and without --out, changing nothing", async () => {
     const before = await login("admin");
     const r = await cli(
