@@ -3,8 +3,9 @@ import { localDate, now } from "../base/time.ts";
 import { withClient } from "../db/connect.ts";
 import { acquireDatabaseLock, releaseDatabaseLock } from "../db/lock.ts";
 import type { Db } from "../db/providers/types.ts";
-import { ensureOpsSchema, schemaOf } from "../db/reference-schema.ts";
-import { ensureTasksSchema } from "../db/schema-tasks.ts";
+import { ensureOpsSchema, OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import { ensureTasksSchema, TASK_OPS } from "../db/schema-tasks.ts";
+import { listTaskAudit, type StoredTaskRecord } from "../db/task-audit.ts";
 import type { StackContext } from "./context.ts";
 
 /** The hospital's local time now, `YYYY-MM-DD HH:MM:SS` (seconds dropped: the clock of a person). */
@@ -34,5 +35,18 @@ export async function underLock<T>(ctx: StackContext, body: (db: Db) => Promise<
     } finally {
       await releaseDatabaseLock(db, ctx.env.name).catch(() => undefined);
     }
+  });
+}
+
+/** The stack's task records, newest first; empty when no task ever ran (the table is missing). */
+export async function readTaskHistory(
+  ctx: Pick<StackContext, "env">,
+  limit: number,
+): Promise<StoredTaskRecord[]> {
+  return withClient(ctx.env, async (db) => {
+    const { rows } = await db.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AS ok", [
+      qualified(OPS_SCHEMA, TASK_OPS.audit),
+    ]);
+    return rows[0]!.ok ? listTaskAudit(db, ctx.env.name, limit) : [];
   });
 }

@@ -120,6 +120,10 @@ describe("account status and unlock", () => {
         reason: "ticket 4711: cashier called at 09:15",
       }),
     ]);
+    const history = await cli(["history", "--stack", stack, "--tasks"], db.server.env);
+    expect(history.stdout).toMatch(
+      /account\.unlock\s+sf001 {2}by test-engineer\n {4}reason: ticket 4711: cashier called at 09:15/,
+    );
     const after = await cli(
       ["account", "status", "--stack", stack, "--account", "sf001", "--json"],
       db.server.env,
