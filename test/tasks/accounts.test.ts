@@ -239,3 +239,16 @@ describe("account reset-password", () => {
     expect(log).toMatch(/operator_login/); // statement logging was on: the log would have shown it
   }, 60_000);
 });
+
+describe("login state is the product's runtime state", () => {
+  it("plan and drift never show it, after locks, unlocks and resets", async () => {
+    await client.query(
+      "UPDATE ebill.operator_login SET locked = true, failed_logins = 3, last_login_at = now()",
+    );
+    const plan = await cli(["plan", "--stack", stack], db.server.env);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stdout).not.toMatch(/operator_login|locked|password/);
+    const drift = await cli(["drift", "--stack", stack], db.server.env);
+    expect(drift.code, drift.stdout + drift.stderr).toBe(0);
+  }, 60_000);
+});
