@@ -242,6 +242,8 @@ describe("account reset-password", () => {
 
 describe("login state is the product's runtime state", () => {
   it("plan and drift never show it, after locks, unlocks and resets", async () => {
+    // The undeclared operator an earlier test added goes; its login row stays (the product's business).
+    await client.query("DELETE FROM ebill.operator WHERE account = 'ghost'");
     await client.query(
       "UPDATE ebill.operator_login SET locked = true, failed_logins = 3, last_login_at = now()",
     );
