@@ -343,7 +343,13 @@ export async function undoFixRun(
   await db.query("BEGIN");
   try {
     const [, tableName] = applied.target.split(".") as [string, string];
-    const table = await prepare(db, schema, { kind: "UPDATE", table: tableName, tables: [tableName] }, file);
+    // Undoing an INSERT deletes rows: a foreign key cascading from them is refused like a DELETE fix.
+    const { rows: ops } = await db.query<{ op: string }>(
+      `SELECT DISTINCT op FROM ${rowsTable} WHERE hash = $1`,
+      [applied.hash],
+    );
+    const kind = ops.some((o) => o.op === "INSERT") ? "DELETE" : "UPDATE";
+    const table = await prepare(db, schema, { kind, table: tableName, tables: [tableName] }, file);
     const t = table.qualified;
     const keyJoin = (alias: string) =>
       table.keyColumns.map((k) => `t.${quoteIdent(k)} = ${alias}.${quoteIdent(k)}`).join(" AND ");

@@ -157,7 +157,7 @@ describe("fix plan, apply, undo", () => {
     expect(await dumpBills()).toBe(edited);
   }, 60_000);
 
-  it("undoes a DELETE by putting the rows back, and refuses a delete that would cascade", async () => {
+  it("undoes a DELETE by putting the rows back, an INSERT by removing them, and refuses a delete that would cascade", async () => {
     const before = await dump("payment_channel", "code");
     const file = await fixFile("2026-11-29-drop-channel", {
       statement: "DELETE FROM payment_channel WHERE code = '05'",
@@ -170,6 +170,20 @@ describe("fix plan, apply, undo", () => {
       (await cli(["fix", "undo", "--stack", stack, file, "--reason", "needed after all"], db.server.env))
         .code,
     ).toBe(0);
+    expect(await dump("payment_channel", "code")).toBe(before);
+
+    const insert = await fixFile("2026-11-29-add-channel", {
+      statement: "INSERT INTO payment_channel (code, name, kind) VALUES ('31', '银联', 'unionpay')",
+      rows: 1,
+      verify: "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM payment_channel WHERE code = '31')",
+    });
+    expect((await cli(["fix", "apply", "--stack", stack, insert, "--yes"], db.server.env)).code).toBe(0);
+    expect(await dump("payment_channel", "code")).toContain("银联");
+    const undoInsert = await cli(
+      ["fix", "undo", "--stack", stack, insert, "--reason", "not yet"],
+      db.server.env,
+    );
+    expect(undoInsert.code, undoInsert.stderr).toBe(0);
     expect(await dump("payment_channel", "code")).toBe(before);
 
     const cascading = await fixFile("2026-11-29-drop-point", {
