@@ -21,6 +21,8 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   drift: () => import("./commands/drift.ts"),
   history: () => import("./commands/history.ts"),
   rollback: () => import("./commands/rollback.ts"),
+  account: () => import("./commands/account.ts"),
+  fix: () => import("./commands/fix.ts"),
   sandbox: () => import("./commands/sandbox.ts"),
   "sandbox-hosts": () => import("./commands/sandbox-hosts.ts"),
   inventory: () => import("./commands/inventory.ts"),

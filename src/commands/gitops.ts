@@ -5,13 +5,19 @@
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { buildPlanComment, type CommentRecord, findPlanComment, readPlanDir } from "../gitops/comment.ts";
+import {
+  buildPlanComment,
+  type CommentRecord,
+  findPlanComment,
+  readFixPlans,
+  readPlanDir,
+} from "../gitops/comment.ts";
 import { decideDriftIssue, type IssueRecord, toDriftReport } from "../gitops/drift-issue.ts";
 import { checkEnvironment, type GithubEnvironment } from "../gitops/environment-guard.ts";
 import { compareWithReviewed } from "../plan/compare.ts";
 import { destinationChanges } from "../gitops/destinations.ts";
 import { loadDeclaration, loadValidStack } from "../config/load.ts";
-import { listStacks, selectReviewed } from "../gitops/stacks.ts";
+import { selectReviewedFixes, listStacks, selectReviewed } from "../gitops/stacks.ts";
 import { now } from "../base/time.ts";
 import { listStackFiles, loadStack, resolveStackFile } from "../config/load.ts";
 import { sortBanners, yearBanner, type YearBanner } from "../rollover/banner.ts";
@@ -69,8 +75,17 @@ function registerPullRequestSteps(gitops: Command): void {
       "the stacks as a GitHub matrix: {include: [{stack, kind, environment, planEnvironment, ...}]}",
     )
     .option("--reviewed <dir>", "only stacks whose reviewed plan (<stack>.json in DIR) has changes")
-    .action(async (options: { reviewed?: string }) => {
+    .option(
+      "--reviewed-fixes <dir>",
+      "only stacks with reviewed data-fix plans (<stack>.fixes/*.json in DIR), each with their names",
+    )
+    .action(async (options: { reviewed?: string; reviewedFixes?: string }) => {
       const entries = await listStacks();
+      if (options.reviewedFixes) {
+        const include = await selectReviewedFixes(entries, options.reviewedFixes);
+        process.stdout.write(JSON.stringify({ include }) + "\n");
+        return;
+      }
       if (!options.reviewed) {
         process.stdout.write(JSON.stringify({ include: entries }) + "\n");
         return;
@@ -86,7 +101,10 @@ function registerPullRequestSteps(gitops: Command): void {
   gitops
     .command("comment")
     .description("the pull-request comment (markdown) from the saved plans of every stack")
-    .requiredOption("--plans <dir>", "folder with <stack>.json (plan --out) and <stack>.exit files")
+    .requiredOption(
+      "--plans <dir>",
+      "folder with <stack>.json (plan --out), <stack>.exit and <stack>.fixes.md (fix plan --markdown) files",
+    )
     .option("--expect <stacks>", "comma-separated stacks that should have a plan (missing ones are flagged)")
     .option("--commit <sha>", "commit the plans were made at")
     .option("--run-url <url>", "link to the workflow run")
@@ -99,6 +117,7 @@ function registerPullRequestSteps(gitops: Command): void {
           commit: options.commit?.slice(0, 12),
           runUrl: options.runUrl,
           yearBanners: await yearBanners(await listStackFiles()),
+          fixes: await readFixPlans(options.plans),
         });
         await output(body, options.out);
       },

@@ -3,6 +3,7 @@ import { openStack, scrubbed } from "../app/context.ts";
 import { count } from "../plan/planner.ts";
 import { AUDIT } from "../app/sources.ts";
 import { localDate } from "../base/time.ts";
+import { readTaskHistory } from "../app/task-session.ts";
 
 /** `2026-11-26 15:04` in the hospital's time zone: what the people there read on their clocks. */
 function localTime(iso: string, timeZone: string): string {
@@ -17,12 +18,33 @@ export function register(program: Command, setExit: (code: number) => void): voi
     .description("list the applies of a stack, newest first (by the real time), from its audit records")
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .option("--json", "print the audit records as JSON")
+    .option(
+      "--tasks",
+      "the day-2 tasks instead (unlock, password reset, fix apply and undo, retries) with their reasons",
+    )
     .option("--limit <n>", "how many records (default 20)", "20")
-    .action(async (options: { stack: string; json?: boolean; limit: string }) => {
+    .action(async (options: { stack: string; json?: boolean; limit: string; tasks?: boolean }) => {
       const limit = Number(options.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new Error(`--limit '${options.limit}' is not a positive whole number`);
       const ctx = await openStack(options.stack);
+      if (options.tasks) {
+        await scrubbed(ctx, async () => {
+          const tasks = ctx.redact(await readTaskHistory(ctx, limit));
+          const tz = ctx.env.maintenance.timezone;
+          if (options.json) ctx.out(JSON.stringify(tasks, null, 2) + "\n");
+          else if (tasks.length === 0) ctx.out(`No tasks recorded for stack ${ctx.env.name} yet.\n`);
+          else
+            for (const t of tasks)
+              ctx.out(
+                `${localTime(t.at, tz)}  ${t.task.padEnd(22)}  ${t.subject}  by ${t.actor}${t.commit ? ` at ${t.commit.slice(0, 10)}` : ""}\n` +
+                  `    reason: ${t.reason}\n` +
+                  (t.emergency ? `    emergency: ${t.emergency}\n` : ""),
+              );
+          setExit(0);
+        });
+        return;
+      }
       await scrubbed(ctx, async () => {
         const records = ctx.redact(await AUDIT.list(ctx.env, limit));
         if (options.json) {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { openStack, scrubbed } from "../app/context.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { withClient } from "../db/connect.ts";
-import { finishOperation, startOperation } from "../incidents/audit.ts";
+import { finishRetry, startRetry } from "../incidents/audit.ts";
 import { retryDeliveries, type RetryLeg } from "../incidents/retry.ts";
 import { sinceOf } from "../incidents/window.ts";
 import { networkScope, routeFor } from "../probe/probe.ts";
@@ -12,7 +12,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
   program
     .command("retry")
     .description(
-      "re-drive failed archiving (归档) or push (推送) through the service's API, in batches with progress; bills already done are never sent again, so a second run does nothing. Audited in ebill_ops.operation_audit. Exit 2 when bills remain undone",
+      "re-drive failed archiving (归档) or push (推送) through the service's API, in batches with progress; bills already done are never sent again, so a second run does nothing. Audited in ebill_ops.task_audit (history --tasks). Exit 2 when bills remain undone",
     )
     .argument("<what>", "archive|push")
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
@@ -41,17 +41,17 @@ export function register(program: Command, setExit: (code: number) => void): voi
       };
       await scrubbed(ctx, async () => {
         const result = await withClient(ctx.env, async (db) => {
-          const id = await startOperation(db, ctx.env.name, `retry ${what}`, { since, service: service.url });
+          const id = await startRetry(db, ctx.env, what as RetryLeg, { since, service: service.url });
           try {
             const r = await retryDeliveries(service, what as RetryLeg, since, (p) =>
               ctx.notice(
                 `batch ${p.batches}: ${p.done} done, ${p.failed} still failing, ${p.remaining} left\n`,
               ),
             );
-            await finishOperation(db, id, r);
+            await finishRetry(db, id, r);
             return r;
           } catch (error) {
-            await finishOperation(db, id, { error: error instanceof Error ? error.message : String(error) });
+            await finishRetry(db, id, { error: error instanceof Error ? error.message : String(error) });
             throw error;
           }
         });

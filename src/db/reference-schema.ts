@@ -22,6 +22,7 @@
 import type { Environment } from "../model/environment.ts";
 import { PARTITIONED_TABLES } from "../model/environment.ts";
 import { serviceSchemaDdl } from "./schema-service.ts";
+import { tasksSchemaDdl } from "./schema-tasks.ts";
 
 export const DEFAULT_SCHEMA = "ebill";
 /** The tool's own schema: audit records and the lock holder. Never touched by the product. */
@@ -335,5 +336,5 @@ export async function ensureOpsSchema(db: Queryable): Promise<void> {
 
 /** Both schemas: what the sandbox and the test harness create in an empty database. */
 export function referenceSchemaDdl(schema: string = DEFAULT_SCHEMA): string {
-  return productSchemaDdl(schema) + serviceSchemaDdl(schema) + opsSchemaDdl();
+  return productSchemaDdl(schema) + serviceSchemaDdl(schema) + opsSchemaDdl() + tasksSchemaDdl(schema);
 }

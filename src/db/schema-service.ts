@@ -15,7 +15,7 @@
  *
  * None of it is declared in a stack: the providers, plan and drift never read or write these.
  */
-import { T, qualified, quoteIdent } from "./reference-schema.ts";
+import { T, qualified } from "./reference-schema.ts";
 
 /** Runtime tables of the product schema. */
 export const S = {
@@ -87,24 +87,6 @@ CREATE TABLE IF NOT EXISTS ${s(S.stockCursor)} (
   first_no  char(10)    NOT NULL,
   next_no   bigint      NOT NULL,
   PRIMARY KEY (bill_code, batch, first_no)
-);
-`;
-}
-
-/** The tool's record of operations it drove on the running service (retry), in the tool's schema. */
-export const OPERATION_AUDIT = "operation_audit";
-
-export function operationAuditDdl(opsSchema: string): string {
-  return `
-CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opsSchema)};
-CREATE TABLE IF NOT EXISTS ${qualified(opsSchema, OPERATION_AUDIT)} (
-  id         bigserial   PRIMARY KEY,
-  stack      text        NOT NULL,
-  actor      text        NOT NULL,
-  at         timestamptz NOT NULL DEFAULT now(),
-  operation  text        NOT NULL,
-  parameters jsonb       NOT NULL,
-  result     jsonb
 );
 `;
 }

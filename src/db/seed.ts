@@ -28,8 +28,14 @@
  *   floor(i * 300 / n) days and (i * 7) % 600 minutes (so within the first 300 days, 08:00-17:59);
  *   check code = first 6 hex digits of sha256("<billCode><billNo>"); amount in fen = 1000 +
  *   (number * 7919) % 49000; one detail line, two when i % 3 == 0 (60 % / 40 % of the amount).
+ *
+ * LOGIN STATE (the product's operator_login, see src/db/schema-tasks.ts), for every declared
+ * operator, sorted by account, at 0-based position k: a password known to nobody (the hash of 32
+ * random bytes), last login fiscalYear-03-01 08:15; k even: locked since fiscalYear-03-02 08:30
+ * after 5 failed logins; k % 3 == 1: password set (fiscalYear - 1)-06-01, an old one; otherwise
+ * set fiscalYear-01-02.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type pg from "pg";
 import type { BillStock, DatabaseKind, Environment } from "../model/environment.ts";
 import { PARTITIONED_TABLES } from "../model/environment.ts";
@@ -38,6 +44,8 @@ import { T, partitionName, qualified, referenceSchemaDdl, schemaOf } from "./ref
 import { providerOf } from "./providers/index.ts";
 import { createTablespaces, tablespaces as tablespacesProvider } from "./providers/storage.ts";
 import type { Db } from "./providers/types.ts";
+import { hashPassword } from "./password-hash.ts";
+import { LOGIN } from "./schema-tasks.ts";
 
 export const SEED_USED_SHARE_DIVISOR = 20;
 export const SEED_VOID_EVERY = 50;
@@ -197,6 +205,27 @@ async function insertBills(db: Db, schema: string, bills: readonly SeedBill[]): 
   );
 }
 
+/** The declared operators' login state (see the header), in one statement. */
+async function insertLoginStates(db: Db, env: Environment): Promise<void> {
+  const year = env.hospital.fiscalYear;
+  const accounts = (env.operators ?? []).map((o) => o.account).sort();
+  const hashes = await Promise.all(accounts.map(() => hashPassword(randomBytes(32).toString("base64"))));
+  await db.query(
+    `INSERT INTO ${qualified(schemaOf(env), LOGIN.table)}
+       (account, password_hash, failed_logins, locked, locked_at, last_login_at, password_changed_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bool[], $5::timestamp[], $6::timestamp[], $7::timestamp[])`,
+    [
+      accounts,
+      hashes,
+      accounts.map((_, k) => (k % 2 === 0 ? 5 : 0)),
+      accounts.map((_, k) => k % 2 === 0),
+      accounts.map((_, k) => (k % 2 === 0 ? `${year}-03-02 08:30:00` : null)),
+      accounts.map(() => `${year}-03-01 08:15:00`),
+      accounts.map((_, k) => (k % 3 === 1 ? `${year - 1}-06-01 09:00:00` : `${year}-01-02 09:00:00`)),
+    ],
+  );
+}
+
 /** The year's partitions must all be declared: the seed's bills go into them. */
 function checkPartitions(env: Environment, year: number): void {
   for (const table of PARTITIONED_TABLES)
@@ -236,6 +265,7 @@ export async function createReferenceSchemaAndSeed(
     for (const kind of SEEDED_KINDS) await writeDeclared(client, env, kind);
     const bills = seedBills(env);
     await insertBills(client, schema, bills);
+    await insertLoginStates(client, env);
     await client.query("COMMIT");
     return { bills: bills.length };
   } catch (error) {

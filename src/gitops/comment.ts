@@ -33,6 +33,52 @@ export interface CommentOptions {
    * top; they inform the reviewer and never fail the pull request.
    */
   yearBanners?: readonly YearBanner[];
+  /** Each stack's data-fix plans (`fix plan --markdown`), shown after the summary. */
+  fixes?: readonly FixPlans[];
+}
+
+export interface FixPlans {
+  stack: string;
+  markdown: string;
+}
+
+/** Room for all data-fix plans together; each fix's rows are already capped by its renderer. */
+const FIXES_BUDGET = 20_000;
+
+/** The data-fix plans the plan jobs saved as `<stack>.fixes.md` (empty files: nothing to show). */
+export async function readFixPlans(dir: string): Promise<FixPlans[]> {
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith(".fixes.md"))
+    .sort();
+  const plans: FixPlans[] = [];
+  for (const name of names) {
+    const markdown = (await readFile(path.join(dir, name), "utf8")).trim();
+    if (markdown) plans.push({ stack: name.slice(0, -".fixes.md".length), markdown });
+  }
+  return plans;
+}
+
+function fixesSection(fixes: readonly FixPlans[]): string[] {
+  if (fixes.length === 0) return [];
+  const lines = ["### Data fixes (数据调整)", ""];
+  let used = 0;
+  for (const f of fixes) {
+    const room = FIXES_BUDGET - used;
+    const text =
+      f.markdown.length > room
+        ? f.markdown.slice(0, Math.max(0, room - 80)) + "\n\n… (cut: see the job summary)"
+        : f.markdown;
+    lines.push(
+      `<details open><summary><b>${f.stack}</b>: data fixes</summary>`,
+      "",
+      text,
+      "",
+      "</details>",
+      "",
+    );
+    used += text.length;
+  }
+  return lines;
 }
 
 /**
@@ -136,6 +182,7 @@ export function buildPlanComment(outcomes: readonly StackOutcome[], options: Com
       "The plans as JSON are the run's `plan-<stack>` artifacts; on merge each stack is planned again and applied only if that plan equals the one shown here.</sub>",
   ].join("\n");
 
+  head.push(...fixesSection(options.fixes ?? []));
   const summary = summaryTable(outcomes);
   // The destructive list is mandatory; it only shortens when it alone would break GitHub's limit.
   const fixedLength = head.join("\n").length + summary.length + footer.length + 200;

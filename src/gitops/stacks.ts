@@ -85,3 +85,21 @@ export function selectReviewed(
   const unknown = [...planned.keys()].filter((s) => !known.has(s));
   return { include, unknown };
 }
+
+/**
+ * The stacks with reviewed data-fix plans (`<stack>.fixes/<name>.json` in the pull request's plan
+ * artifacts, saved by `fix plan --out` for the fixes not applied yet), each with those plans' names.
+ */
+export async function selectReviewedFixes(
+  entries: readonly StackEntry[],
+  dir: string,
+): Promise<(StackEntry & { fixes: string[] })[]> {
+  const { readdir } = await import("node:fs/promises");
+  const selected: (StackEntry & { fixes: string[] })[] = [];
+  for (const entry of entries) {
+    const names = await readdir(path.join(dir, `${entry.stack}.fixes`)).catch(() => [] as string[]);
+    const fixes = names.filter((n) => n.endsWith(".json")).sort();
+    if (fixes.length > 0) selected.push({ ...entry, fixes });
+  }
+  return selected;
+}

@@ -1,31 +1,31 @@
 /**
- * The audit of operations the tool drives on the running service (retry archive|push): one row
- * per run in `ebill_ops.operation_audit`, written before it starts and completed with its result,
- * so an interrupted run is visible as one without a result.
+ * Retries (retry archive|push) are audited like every other day-2 task, in ebill_ops.task_audit
+ * (`history --tasks` lists them): one row written before the run starts, completed with its outcome.
  */
 import type pg from "pg";
 import { actor } from "../base/actor.ts";
-import { OPS_SCHEMA, qualified } from "../db/reference-schema.ts";
-import { OPERATION_AUDIT, operationAuditDdl } from "../db/schema-service.ts";
+import { completeTaskAudit, insertTaskAudit } from "../db/task-audit.ts";
+import { ensureTasksSchema } from "../db/schema-tasks.ts";
+import { schemaOf } from "../db/reference-schema.ts";
+import type { Environment } from "../model/environment.ts";
 
-export async function startOperation(
+export async function startRetry(
   db: pg.ClientBase,
-  stack: string,
-  operation: string,
-  parameters: Record<string, unknown>,
+  env: Environment,
+  leg: "archive" | "push",
+  parameters: { since: string; service: string },
 ): Promise<number> {
-  await db.query(operationAuditDdl(OPS_SCHEMA));
-  const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO ${qualified(OPS_SCHEMA, OPERATION_AUDIT)} (stack, actor, operation, parameters)
-     VALUES ($1, $2, $3, $4::jsonb) RETURNING id`,
-    [stack, actor(), operation, JSON.stringify(parameters)],
-  );
-  return Number(rows[0]!.id);
+  await ensureTasksSchema(db, schemaOf(env));
+  return insertTaskAudit(db, {
+    stack: env.name,
+    task: `retry.${leg}`,
+    subject: `failed ${leg} since ${parameters.since}`,
+    actor: actor(),
+    commit: null,
+    reason: `re-drive failed ${leg === "archive" ? "archiving (归档)" : "push (推送)"} through the service`,
+    detail: parameters,
+  });
 }
 
-export async function finishOperation(db: pg.ClientBase, id: number, result: unknown): Promise<void> {
-  await db.query(`UPDATE ${qualified(OPS_SCHEMA, OPERATION_AUDIT)} SET result = $2::jsonb WHERE id = $1`, [
-    id,
-    JSON.stringify(result),
-  ]);
-}
+export const finishRetry = (db: pg.ClientBase, id: number, outcome: unknown): Promise<void> =>
+  completeTaskAudit(db, id, outcome);

@@ -90,7 +90,7 @@ describe("workflows", () => {
     expect(kinds).toContain("expression");
   });
 
-  for (const file of ["pull-request.yml", "apply.yml", "drift.yml"]) {
+  for (const file of ["pull-request.yml", "apply.yml", "drift.yml", "tasks.yml"]) {
     it(`${file}: self-hosted runner, no default permissions, actions pinned to full commits with their version`, async () => {
       const text = await read(file);
       const wf = await parse(file);
@@ -281,5 +281,101 @@ describe("stacks in the pipelines", () => {
               `\${{ secrets.${secret} }}`,
             );
     }
+  });
+});
+
+describe("data fixes in the pull request", () => {
+  it("a fix file (code, when .ts) is read on the sandbox runner; the hospital runner plans only its JSON, after the destinations guard", async () => {
+    const wf = await parse("pull-request.yml");
+    const exportStep = wf.jobs.evaluate!.steps.find((s) => s.run?.includes("fix export"))!;
+    expect(wf.jobs.evaluate!["runs-on"]).toEqual(SANDBOX_RUNNER);
+    expect(exportStep.run).toContain("--out-dir evaluated/fixes");
+    const plan = wf.jobs.plan!;
+    const step = plan.steps.find((s) => s.run?.includes("fix plan"))!;
+    expect(step.run).toContain('fix plan --stack "evaluated/$STACK.json" "$fix" --markdown');
+    expect(step.run).toContain('for fix in evaluated/fixes/"$STACK"/*.json');
+    expect(step.run).toContain('>> "plans/$STACK.fixes.md"');
+    expect(step.if).toMatch(/steps\.destinations\.outputs\.same == 'true'/);
+    const names = plan.steps.map((s) => s.run ?? s.uses ?? "");
+    expect(names.findIndex((n) => n.includes("fix plan"))).toBeLessThan(
+      names.findIndex((n) => n.startsWith("actions/upload-artifact@")),
+    );
+  });
+});
+
+describe("data fixes on merge (apply.yml)", () => {
+  it("each stack's reviewed fix plans are applied in its apply environment, behind its reviewers, only as reviewed", async () => {
+    const wf = await parse("apply.yml");
+    const select = wf.jobs.reviewed!.steps.find((s) => s.run?.includes("--reviewed-fixes"))!;
+    expect(select.run).toContain("gitops stacks --reviewed-fixes reviewed");
+    const fixes = wf.jobs.fixes!;
+    expect(fixes.needs).toEqual(["reviewed", "apply"]);
+    expect(fixes.environment).toBe("${{ matrix.environment }}");
+    expect(fixes.strategy?.matrix).toBe("${{ fromJSON(needs.reviewed.outputs.fixes-matrix) }}");
+    expect(fixes.concurrency).toEqual({
+      group: "ebill-ops-apply-${{ matrix.stack }}",
+      "cancel-in-progress": false,
+    });
+    const names = fixes.steps.map((s) => s.run ?? s.uses ?? "");
+    const guard = names.findIndex((n) => n.includes("gitops check-environment"));
+    const apply = names.findIndex((n) => n.includes("fix apply"));
+    expect(guard).toBeGreaterThanOrEqual(0);
+    expect(guard).toBeLessThan(apply);
+    expect(names[apply]).toContain('--yes --reviewed "$plan"');
+    const step = fixes.steps[apply]!;
+    for (const secret of new Set(stacks.flatMap((s) => s.secrets)))
+      expect(step.env?.[secret], secret).toBe(`\${{ secrets.${secret} }}`);
+  });
+
+  it("the pull request saves each pending fix's plan where the merge finds it", async () => {
+    const wf = await parse("pull-request.yml");
+    const step = wf.jobs.plan!.steps.find((s) => s.run?.includes("fix plan"))!;
+    expect(step.run).toContain("--markdown --out fix.json");
+    expect(step.run).toContain('cp fix.json "plans/$STACK.fixes/$(basename "$fix")"');
+  });
+});
+
+describe("on-demand tasks (tasks.yml)", () => {
+  it("is started by hand with stack, task, account, fix and reason; password reset is not offered", async () => {
+    const wf = await parse("tasks.yml");
+    expect(Object.keys(wf.on)).toEqual(["workflow_dispatch"]);
+    const inputs = (wf.on.workflow_dispatch as { inputs: Record<string, { options?: string[] }> }).inputs;
+    expect(Object.keys(inputs)).toEqual(
+      expect.arrayContaining(["stack", "task", "account", "fix", "reason"]),
+    );
+    expect(inputs.task!.options).toEqual(["unlock", "fix-plan", "fix-apply"]);
+    // Why: the one-time password must reach a person, not a workflow log.
+    expect(JSON.stringify(wf)).not.toMatch(/reset-password/);
+  });
+
+  it("runs from main only, in the stack's apply environment behind its reviewers, one at a time with applies", async () => {
+    const wf = await parse("tasks.yml");
+    expect(wf.jobs.resolve!.if).toBe("github.ref == 'refs/heads/main'");
+    const resolveScript = wf.jobs.resolve!.steps.find((s) => s.run?.includes("gitops stacks"))!.run!;
+    expect(resolveScript).toContain("console.log(s.environment)"); // the apply environment, not the plan one
+    expect(resolveScript).not.toContain("planEnvironment");
+    const task = wf.jobs.task!;
+    expect(task.environment).toBe("${{ needs.resolve.outputs.environment }}");
+    // The same group as apply.yml's: a task never runs beside an apply of the same stack.
+    expect(task.concurrency).toEqual({
+      group: "ebill-ops-apply-${{ inputs.stack }}",
+      "cancel-in-progress": false,
+    });
+    const names = task.steps.map((s) => s.run ?? s.uses ?? "");
+    const guard = names.findIndex((n) => n.includes("gitops check-environment"));
+    const run = names.findIndex((n) => n.includes("account unlock"));
+    expect(guard).toBeGreaterThanOrEqual(0);
+    expect(guard).toBeLessThan(run);
+    expect(names[run]).toContain('fix apply --stack "$STACK" "$FIX"');
+  });
+
+  it("inputs reach scripts only through environment variables, and every stack secret reaches the task", async () => {
+    const wf = await parse("tasks.yml");
+    for (const [name, job] of Object.entries(wf.jobs))
+      for (const step of job.steps)
+        expect(step.run ?? "", `${name}: ${step.name}`).not.toMatch(/\$\{\{\s*(inputs|github\.event)\./);
+    const step = wf.jobs.task!.steps.find((s) => s.run?.includes("account unlock"))!;
+    for (const secret of new Set(stacks.flatMap((s) => s.secrets)))
+      expect(step.env?.[secret], secret).toBe(`\${{ secrets.${secret} }}`);
   });
 });

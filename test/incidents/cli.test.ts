@@ -97,6 +97,14 @@ describe("incident commands on the sandbox", () => {
     expect(retry.stdout).toContain(`${bills} of ${bills} bills done, 0 left`);
     const again = await cli("retry", "push", "--stack", FIXTURE_STACK, "--since", "1h");
     expect(again.stdout).toMatch(/^nothing to retry/);
+    // Each run is audited with the other day-2 tasks, its outcome beside it.
+    const audited = JSON.parse(
+      (await cli("history", "--stack", FIXTURE_STACK, "--tasks", "--json")).stdout,
+    ) as { task: string; detail: { outcome?: { done?: number } } }[];
+    expect(audited.filter((t) => t.task === "retry.push").map((t) => t.detail.outcome?.done)).toEqual([
+      0,
+      bills,
+    ]);
     expect((await cli("diagnose", "push", "--stack", FIXTURE_STACK, "--since", "1h")).code).toBe(0);
 
     const reconcile = await cli("reconcile", "--stack", FIXTURE_STACK, "--date", "2026-06-15");
