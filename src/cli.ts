@@ -31,6 +31,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   rollover: () => import("./commands/rollover.ts"),
   gitops: () => import("./commands/gitops.ts"),
   generate: () => import("./commands/generate.ts"),
+  backup: () => import("./commands/backup.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["config"],
   ["plan", "protocol", "inventory"],
   ["db", "hosts", "sandbox", "probe"],
-  ["checks", "rollover"],
+  ["checks", "rollover", "backup"],
   ["output"],
   ["gitops"],
   ["app"],
