@@ -13,6 +13,7 @@ import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.
 import { sshRun } from "../../src/sandbox/netns.ts";
 import type { VerifyReport } from "../../src/backup/backup.ts";
 import type { ListedBackup } from "../../src/backup/store.ts";
+import { collectBackups } from "../../src/checks/collect-backups.ts";
 import {
   SKIP_REASON,
   startTestHosts,
@@ -124,6 +125,16 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
     expect(listed).toHaveLength(1);
     expect(listed[0]!.verification?.restorable).toBe(true);
     expect(listed[0]!.bytes).toBeGreaterThan(0);
+
+    // What inspection's db.backup.age judges: the latest backup and its last verification.
+    const facts = await collectBackups(ctx.env);
+    expect(facts).toEqual({
+      ok: true,
+      value: {
+        latest: { id: listed[0]!.manifest.id, takenAt: listed[0]!.manifest.takenAt },
+        lastVerification: { id: listed[0]!.manifest.id, at: listed[0]!.verification!.at, restorable: true },
+      },
+    });
   }, 180_000);
 
   it("says a backup whose stored dump changed is not restorable (exit 2)", async () => {
