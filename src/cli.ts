@@ -32,6 +32,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   gitops: () => import("./commands/gitops.ts"),
   generate: () => import("./commands/generate.ts"),
   backup: () => import("./commands/backup.ts"),
+  upgrade: () => import("./commands/upgrade.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {

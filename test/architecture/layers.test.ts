@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["config"],
   ["plan", "protocol", "inventory"],
   ["db", "hosts", "sandbox", "probe"],
-  ["checks", "rollover", "backup"],
+  ["checks", "rollover", "backup", "upgrade"],
   ["output"],
   ["gitops"],
   ["app"],
