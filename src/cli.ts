@@ -33,6 +33,7 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   generate: () => import("./commands/generate.ts"),
   backup: () => import("./commands/backup.ts"),
   upgrade: () => import("./commands/upgrade.ts"),
+  host: () => import("./commands/host.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {
