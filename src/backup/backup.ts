@@ -158,6 +158,13 @@ export interface VerifyReport {
 export async function verifyBackup(env: Environment, id?: string): Promise<VerifyReport> {
   const connection = connectionOf(env);
   const { manifest } = await findBackup(env, id);
+  if (!manifest.figures)
+    throw new Error(
+      `backup ${manifest.id} is a scheduled dump of the engine's own tool (database.dump): restore it with that ` +
+        `engine's pg_restore/sys_restore into a scratch server of the same version; backup verify restores the ` +
+        `backups 'ebill-ops backup run' takes (docs/backups-upgrades.md)`,
+    );
+  const expected = manifest.figures;
   const differences: string[] = [];
   let restored: Figures | null = null;
   try {
@@ -165,9 +172,9 @@ export async function verifyBackup(env: Environment, id?: string): Promise<Verif
     restored = await withScratchDatabase(async (client) => {
       await client.query(productSchemaDdl(dump.schema));
       await restoreRows(client, dump);
-      return figures(client, dump.schema, manifest.figures.recentBills.from);
+      return figures(client, dump.schema, expected.recentBills.from);
     });
-    differences.push(...compareFigures(manifest.figures, restored));
+    differences.push(...compareFigures(expected, restored));
   } catch (error) {
     differences.push(`database: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -184,11 +191,11 @@ export async function verifyBackup(env: Environment, id?: string): Promise<Verif
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const live = await withClient(env, (c) =>
-    figures(c, schemaOf(env), manifest.figures.recentBills.from),
-  ).catch(() => null);
+  const live = await withClient(env, (c) => figures(c, schemaOf(env), expected.recentBills.from)).catch(
+    () => null,
+  );
   const restorable = differences.length === 0;
   const verification: Verification = { at: now().toISOString(), restorable, differences };
   await recordVerification(env, connection, manifest.id, verification);
-  return { manifest, expected: manifest.figures, restored, live, archiveFiles, differences, restorable };
+  return { manifest, expected, restored, live, archiveFiles, differences, restorable };
 }

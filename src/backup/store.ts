@@ -33,7 +33,8 @@ export interface Manifest {
   reason: string;
   appVersion: string;
   files: Record<string, StoredFile>;
-  figures: Figures;
+  /** Null for the scheduled job's engine dumps (tasks/ansible/roles/ebill_backup), which have no figures. */
+  figures: Figures | null;
   /** Archive files on the file host at backup time; null when archives are not backed up. */
   archive: FileChecksums | null;
 }

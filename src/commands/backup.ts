@@ -63,7 +63,7 @@ export function register(program: Command, setExit: (code: number) => void): voi
           options.json
             ? JSON.stringify(m, null, 2) + "\n"
             : `backup ${m.id} taken: ${Object.keys(m.files).join(", ")} (${formatBytes(bytes)}), ` +
-                `${m.figures.tables.bill?.rows ?? 0} bills, ${Object.keys(m.archive ?? {}).length} archive files\n`,
+                `${m.figures?.tables.bill?.rows ?? 0} bills, ${Object.keys(m.archive ?? {}).length} archive files\n`,
         );
         setExit(0);
       });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ebillOps } from "../harness/cli.ts";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
 import { sshRun } from "../../src/sandbox/netns.ts";
+import { runSite } from "../../src/hosts/source.ts";
 import type { VerifyReport } from "../../src/backup/backup.ts";
 import type { ListedBackup } from "../../src/backup/store.ts";
 import { collectBackups } from "../../src/checks/collect-backups.ts";
@@ -52,6 +53,8 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
     await c.end();
     const today = new Date(new Date(`${last}T12:00:00+08:00`).getTime() + 86_400_000);
     process.env.EBILL_OPS_TODAY = today.toISOString();
+    // The backup host is of the RedHat family (Kylin V10-shaped), the other hosts Debian.
+    env.hosts = env.hosts.map((h) => (h.name === FILE_HOST ? { ...h, os: "kylin-v10" } : h));
     ctx = await startTestHosts(env, testSubnet(11), `b${process.pid % 100000}`);
     stackFile = writeStackFile(ctx.dir, ctx.env);
     const root = ctx.state.hosts.find((h) => h.name === FILE_HOST)!.root;
@@ -136,6 +139,22 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
       },
     });
   }, 180_000);
+
+  it("the ebill_backup role schedules the daily backup on the backup host (cron where there is no systemd)", async () => {
+    await runSite(ctx.env, { check: false, limit: [FILE_HOST] });
+    expect(sshRun(ctx.state, FILE_HOST, "cat /etc/cron.d/ebill-backup")).toContain(
+      "30 2 * * * root /usr/local/sbin/ebill-backup >>/var/log/ebill-backup.log 2>&1",
+    );
+    expect(
+      sshRun(ctx.state, FILE_HOST, "stat -c %a /usr/local/sbin/ebill-backup /etc/ebill-backup/pgpass"),
+    ).toBe("750\n600\n");
+    const script = sshRun(ctx.state, FILE_HOST, "cat /usr/local/sbin/ebill-backup");
+    expect(script).toContain("pg_dump");
+    expect(script).not.toContain(db.server.password);
+    // Converged: a second run changes nothing on the host.
+    const again = await runSite(ctx.env, { check: true, limit: [FILE_HOST] });
+    expect(again.changes.map((c) => c.id)).toEqual([]);
+  }, 240_000);
 
   it("says a backup whose stored dump changed is not restorable (exit 2)", async () => {
     const list = JSON.parse((await cli(["backup", "list", "--json"])).stdout) as ListedBackup[];
