@@ -24,6 +24,7 @@ import {
 } from "../hosts/fixture.ts";
 
 const FILE_HOST = "sbx-db";
+const BACKUP_HOST = "sbx-print";
 const BACKUP_DIR = "/var/backups/ebill";
 
 describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
@@ -38,7 +39,7 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
     db = await startSandboxDatabase();
     const env = structuredClone(db.env);
     env.maintenance.backup = {
-      host: FILE_HOST,
+      host: BACKUP_HOST,
       directory: BACKUP_DIR,
       time: "02:30",
       retentionDays: 14,
@@ -54,7 +55,7 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
     const today = new Date(new Date(`${last}T12:00:00+08:00`).getTime() + 86_400_000);
     process.env.EBILL_OPS_TODAY = today.toISOString();
     // The backup host is of the RedHat family (Kylin V10-shaped), the other hosts Debian.
-    env.hosts = env.hosts.map((h) => (h.name === FILE_HOST ? { ...h, os: "kylin-v10" } : h));
+    env.hosts = env.hosts.map((h) => (h.name === BACKUP_HOST ? { ...h, os: "kylin-v10" } : h));
     ctx = await startTestHosts(env, testSubnet(11), `b${process.pid % 100000}`);
     stackFile = writeStackFile(ctx.dir, ctx.env);
     const root = ctx.state.hosts.find((h) => h.name === FILE_HOST)!.root;
@@ -141,25 +142,25 @@ describe.skipIf(SKIP_REASON)("backup run, list and verify", () => {
   }, 180_000);
 
   it("the ebill_backup role schedules the daily backup on the backup host (cron where there is no systemd)", async () => {
-    await runSite(ctx.env, { check: false, limit: [FILE_HOST] });
-    expect(sshRun(ctx.state, FILE_HOST, "cat /etc/cron.d/ebill-backup")).toContain(
+    await runSite(ctx.env, { check: false, limit: [BACKUP_HOST] });
+    expect(sshRun(ctx.state, BACKUP_HOST, "cat /etc/cron.d/ebill-backup")).toContain(
       "30 2 * * * root /usr/local/sbin/ebill-backup >>/var/log/ebill-backup.log 2>&1",
     );
     expect(
-      sshRun(ctx.state, FILE_HOST, "stat -c %a /usr/local/sbin/ebill-backup /etc/ebill-backup/pgpass"),
+      sshRun(ctx.state, BACKUP_HOST, "stat -c %a /usr/local/sbin/ebill-backup /etc/ebill-backup/pgpass"),
     ).toBe("750\n600\n");
-    const script = sshRun(ctx.state, FILE_HOST, "cat /usr/local/sbin/ebill-backup");
+    const script = sshRun(ctx.state, BACKUP_HOST, "cat /usr/local/sbin/ebill-backup");
     expect(script).toContain("pg_dump");
     expect(script).not.toContain(db.server.password);
     // Converged: a second run changes nothing on the host.
-    const again = await runSite(ctx.env, { check: true, limit: [FILE_HOST] });
+    const again = await runSite(ctx.env, { check: true, limit: [BACKUP_HOST] });
     expect(again.changes.map((c) => c.id)).toEqual([]);
   }, 240_000);
 
   it("says a backup whose stored dump changed is not restorable (exit 2)", async () => {
     const list = JSON.parse((await cli(["backup", "list", "--json"])).stdout) as ListedBackup[];
     const id = list[0]!.manifest.id;
-    sshRun(ctx.state, FILE_HOST, `printf x >> ${BACKUP_DIR}/${id}/database.json.gz`);
+    sshRun(ctx.state, BACKUP_HOST, `printf x >> ${BACKUP_DIR}/${id}/database.json.gz`);
     const verify = await cli(["backup", "verify", "--backup", id]);
     expect(verify.code).toBe(2);
     expect(verify.stdout).toMatch(
