@@ -37,6 +37,9 @@ export const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   retry: () => import("./commands/retry.ts"),
   gitops: () => import("./commands/gitops.ts"),
   generate: () => import("./commands/generate.ts"),
+  backup: () => import("./commands/backup.ts"),
+  upgrade: () => import("./commands/upgrade.ts"),
+  host: () => import("./commands/host.ts"),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -515,18 +515,68 @@ export const dbNextYearPartitions: HealthCheck = {
   },
 };
 
+/**
+ * The latest backup's age against maintenance.backup.maxAgeHours (twice as old: fail), and the
+ * last verification: a backup is only known good once it was restored (backup verify).
+ */
 export const dbBackupAge: HealthCheck = {
   id: "db.backup.age",
   area: "database",
   title: { zh: "最近一次备份距今", en: "Age of the latest backup" },
   quick: false,
-  evaluate(_facts, ctx) {
+  evaluate(facts, ctx) {
+    const target = databaseTarget(ctx);
+    const settings = ctx.env.maintenance.backup;
+    if (!settings)
+      return [
+        unknown(
+          this.id,
+          target,
+          "栈中未声明备份（maintenance.backup）：声明后由 ebill-ops 备份并在巡检中测量；在此之前请人工确认备份",
+        ),
+      ];
+    if (!facts.backups) return [unknown(this.id, target, "本次未读取备份（快速检查不读取）")];
+    if (!facts.backups.ok)
+      return [unknown(this.id, target, `无法读取备份主机 ${settings.host}：${facts.backups.reason}`)];
+    const { latest, lastVerification } = facts.backups.value;
+    const advice = `运行 ebill-ops backup run --stack ${ctx.env.name}，并检查 ${settings.host} 上的定时备份（ebill_backup）`;
+    if (!latest)
+      return [
+        {
+          id: this.id,
+          target,
+          status: "fail",
+          value: null,
+          evidence: `${settings.host} 上没有任何备份`,
+          advice,
+        },
+      ];
+    const hours = round((ctx.now.getTime() - new Date(latest.takenAt).getTime()) / 3_600_000, 1);
+    const threshold = { warn: settings.maxAgeHours, fail: settings.maxAgeHours * 2 };
+    let status = higherIsWorse(hours, threshold);
+    const verified = lastVerification
+      ? `最近一次恢复验证 ${lastVerification.at.slice(0, 16).replace("T", " ")}（备份 ${lastVerification.id}）：${lastVerification.restorable ? "可恢复" : "不可恢复"}`
+      : "从未做过恢复验证";
+    if (!lastVerification && status === "ok") status = "warn";
+    if (lastVerification && !lastVerification.restorable) status = "fail";
     return [
-      unknown(
-        this.id,
-        databaseTarget(ctx),
-        "栈中还不能声明备份（maintenance.backup 随备份功能一起提供）；在此之前不测量最近备份的时间，请人工确认备份",
-      ),
+      {
+        id: this.id,
+        target,
+        status,
+        value: hours,
+        unit: "h",
+        threshold: asThreshold(threshold),
+        evidence: `最近一次备份 ${latest.id}，距今 ${hours} 小时；${verified}`,
+        ...(status !== "ok"
+          ? {
+              advice:
+                lastVerification?.restorable === false || !lastVerification
+                  ? `运行 ebill-ops backup verify --stack ${ctx.env.name}，不可恢复时立即重新备份并查明原因`
+                  : advice,
+            }
+          : {}),
+      },
     ];
   },
 };

@@ -178,9 +178,18 @@ export interface PreviousSizes {
   tablespaces: { name: string; sizeBytes: number | null }[];
 }
 
+/** The stack's backups (src/checks/collect-backups.ts). */
+export interface BackupFacts {
+  latest: { id: string; takenAt: string } | null;
+  /** The newest backup that was verified, and how it came out. */
+  lastVerification: { id: string; at: string; restorable: boolean } | null;
+}
+
 /** Everything one run gathered. */
 export interface HealthFacts {
   hosts: Collected<HostsFacts>;
   database: Collected<DatabaseFacts>;
   interfaces: Collected<InterfaceFacts>;
+  /** Absent when the stack declares no backups (maintenance.backup). */
+  backups?: Collected<BackupFacts>;
 }

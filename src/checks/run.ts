@@ -4,6 +4,7 @@
  */
 import type { Environment } from "../model/environment.ts";
 import { now as clockNow } from "../base/time.ts";
+import { collectBackups } from "./collect-backups.ts";
 import { collectDatabase } from "./collect-database.ts";
 import { collectHosts } from "./collect-hosts.ts";
 import { collectInterfaces } from "./collect-interfaces.ts";
@@ -42,12 +43,17 @@ const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
 export async function runHealthChecks(env: Environment, options: RunOptions): Promise<HealthRun> {
   const at = options.now ?? clockNow();
   const started = Date.now();
-  const [[hosts, hostSeconds], [database, dbSeconds], [interfaces, ifaceSeconds]] = await Promise.all([
-    timed(() => collectHosts(env, { quick: options.quick })),
-    timed(() => collectDatabase(env, { now: at, ...(options.quarter ? { quarter: options.quarter } : {}) })),
-    timed(() => collectInterfaces(env, { capMs: options.probeCapMs ?? (options.quick ? 5_000 : 10_000) })),
-  ]);
-  const facts: HealthFacts = { hosts, database, interfaces };
+  const [[hosts, hostSeconds], [database, dbSeconds], [interfaces, ifaceSeconds], [backups]] =
+    await Promise.all([
+      timed(() => collectHosts(env, { quick: options.quick })),
+      timed(() =>
+        collectDatabase(env, { now: at, ...(options.quarter ? { quarter: options.quarter } : {}) }),
+      ),
+      timed(() => collectInterfaces(env, { capMs: options.probeCapMs ?? (options.quick ? 5_000 : 10_000) })),
+      // The backup listing is one SSH call; the quick view (monitor) does not judge backups.
+      timed(() => (options.quick ? Promise.resolve(undefined) : collectBackups(env))),
+    ]);
+  const facts: HealthFacts = { hosts, database, interfaces, ...(backups ? { backups } : {}) };
   const ctx: HealthContext = {
     now: at,
     env,

@@ -18,6 +18,7 @@ export const ROLE_KINDS: Record<string, string> = {
   print_component: "host.printComponent",
   signature_probe: "host.signatureProbe",
   patch: "host.patch",
+  ebill_backup: "host.backup",
 };
 
 /** Roles whose failures are findings to report, not errors that stop the plan. */

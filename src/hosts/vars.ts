@@ -77,9 +77,34 @@ export function hostVars(
     signature_probe_port: interfaces.signature.port,
     signature_probe_warn_days: interfaces.signature.certificateWarnDays,
 
+    ...backupVars(env),
+
     patch_health_checks: env.maintenance.patch.healthChecks,
     patch_min_free_disk_percent: env.maintenance.patch.minFreeDiskPercent,
     patch_reboot_allowed: env.maintenance.patch.rebootAllowed,
+  };
+}
+
+/** The ebill_backup role's variables; none when the stack declares no backups. */
+function backupVars(env: Environment): Record<string, unknown> {
+  const backup = env.maintenance.backup;
+  if (!backup) return {};
+  const fileHost = env.hosts.find((h) => h.name === env.interfaces.fileServer.host);
+  return {
+    ebill_backup_host: backup.host,
+    ebill_backup_stack: env.name,
+    ebill_backup_directory: backup.directory,
+    ebill_backup_time: backup.time,
+    ebill_backup_retention_days: backup.retentionDays,
+    ebill_backup_archive: backup.archive,
+    ebill_backup_archive_root: env.interfaces.fileServer.archiveRoot,
+    ebill_backup_archive_source:
+      fileHost && fileHost.name !== backup.host ? `${fileHost.ssh.user}@${fileHost.address}` : "",
+    ebill_backup_db_engine: env.database.engine,
+    ebill_backup_db_host: env.database.host,
+    ebill_backup_db_port: env.database.port,
+    ebill_backup_db_name: env.database.name,
+    ebill_backup_db_user: env.database.user,
   };
 }
 
@@ -87,6 +112,7 @@ export function hostVars(
 export const SECRET_VARS = {
   ebill_app_fiscal_app_key: (env: Environment) => env.interfaces.fiscal.appKey,
   ebill_app_db_password: (env: Environment) => env.database.password,
+  ebill_backup_db_password: (env: Environment) => env.database.password,
 } as const;
 
 /** Resolves the secrets the roles need; throws naming the unset secret and how to set it. */

@@ -489,6 +489,44 @@ export const JsonWebhook = z.strictObject({
 export const Webhook = z.discriminatedUnion("kind", [WeComWebhook, DingTalkWebhook, JsonWebhook]);
 export type Webhook = z.infer<typeof Webhook>;
 
+// ---------------------------------------------------------------------------------------------
+// Backups (src/backup, docs/backups-upgrades.md)
+
+export const Backup = z
+  .strictObject({
+    host: hostname.describe("Host that keeps the backups (its directory below); a managed host of the stack"),
+    directory: absolutePath("the backup directory")
+      .default("/var/backups/ebill")
+      .describe("Directory on that host; one sub-folder per backup"),
+    time: clock.default("02:30").describe("When the scheduled backup runs each day, host local time"),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(14)
+      .describe("Backups older than this are deleted by the scheduled job (the newest verified one is kept)"),
+    archive: z
+      .boolean()
+      .default(true)
+      .describe("Also copy the archive files (interfaces.fileServer.archiveRoot on the file host)"),
+    recentDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(366)
+      .default(7)
+      .describe("Verify compares a checksum of the bills issued in this many days before the backup"),
+    maxAgeHours: z
+      .number()
+      .min(1)
+      .max(24 * 31)
+      .default(26)
+      .describe("Inspection warns when the latest backup is older (twice as old: fail)"),
+  })
+  .describe("Database dumps and archive-file copies: when, where, how long kept");
+export type Backup = z.infer<typeof Backup>;
+
 export const Maintenance = z.strictObject({
   timezone: timeZone.default("Asia/Shanghai"),
   changeWindows: z
@@ -560,6 +598,7 @@ export const Maintenance = z.strictObject({
     .describe(
       "Time servers every host follows (bill signatures carry the time); without it, the baseline role's defaults",
     ),
+  backup: Backup.optional().describe("Backups (backup run|list|verify, the ebill_backup role)"),
 });
 export type Maintenance = z.infer<typeof Maintenance>;
 

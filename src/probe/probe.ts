@@ -80,6 +80,8 @@ export interface ProbeResult {
   ms: number;
   /** What was seen or why nothing was sent, in a sentence; never a secret. */
   evidence: string;
+  /** The decoded message of a signed answer (an upgrade's health check reads the version in it). */
+  message?: unknown;
   /** When the TLS certificate the answer came with expires (https only), as Node prints it. */
   certificateValidTo?: string;
 }
@@ -251,7 +253,7 @@ export async function probe(target: ProbeTarget, scope: NetworkScope): Promise<P
 
 export type Observation = Pick<
   ProbeResult,
-  "verdict" | "layer" | "status" | "result" | "ms" | "evidence" | "certificateValidTo"
+  "verdict" | "layer" | "status" | "result" | "message" | "ms" | "evidence" | "certificateValidTo"
 >;
 
 /** Upper bound on an answer read: a status answer is small; anything larger is not one. */
@@ -354,6 +356,7 @@ function judge(proof: Proof, status: number, body: string, certificate: string):
       layer: "business",
       status,
       result,
+      message: verified.value.message,
       evidence: `signed answer (appid ${proof.appId}, result ${result}${result === SUCCESS ? "" : ` ${brief(verified.value.message)}`})${certificate ? `, ${certificate}` : ""}`,
     };
   }

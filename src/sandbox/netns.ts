@@ -373,6 +373,61 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * A host reinstalled from scratch, as when a server's disk is replaced: its processes killed, its
+ * root file system a fresh overlay over the base tree (nothing of what was installed or stored on
+ * it), a new SSH host key, sshd started again. The harness's known_hosts keeps the old key, as an
+ * operator's would: the new one must be declared before anything connects. Returns the new key.
+ */
+export async function reinstallHost(stateDir: string, name: string): Promise<string> {
+  const state = readState(stateDir);
+  const host = state?.hosts.find((h) => h.name === name);
+  if (!state || !host) throw new Error(`no test host ${name} in ${stateDir}`);
+  for (const pid of run("ip", ["netns", "pids", host.namespace]).split("\n").filter(Boolean)) {
+    try {
+      process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+  for (let i = 0; i < 50 && run("ip", ["netns", "pids", host.namespace]).trim() !== ""; i++)
+    runSync("sleep", ["0.1"]);
+  const hostDir = path.dirname(host.root);
+  run("umount", ["-l", host.root]);
+  for (const d of ["upper", "work"]) {
+    rmSync(path.join(hostDir, d), { recursive: true, force: true });
+    mkdirSync(path.join(hostDir, d), { recursive: true });
+  }
+  run("mount", [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${ensureRootfs()},upperdir=${path.join(hostDir, "upper")},workdir=${path.join(hostDir, "work")}`,
+    host.root,
+  ]);
+  const clientKey = readFileSync(`${state.identityFile}.pub`, "utf8").trim();
+  host.hostKey = prepareHostRoot(host.root, host.name, state.user, clientKey);
+  if (host.family === "RedHat") makeRedHatFamily(host.root);
+  startSshd(host.namespace, host.root, host.name);
+  writeFileSync(stateFile(path.resolve(stateDir)), JSON.stringify(state, null, 2) + "\n");
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const scan = runSync("ip", [
+      "netns",
+      "exec",
+      state.controllerNamespace,
+      "ssh-keyscan",
+      "-T",
+      "1",
+      host.address,
+    ]);
+    if (scan.stdout.includes(host.hostKey.split(" ")[1]!)) return host.hostKey;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`reinstalled test host ${name} does not answer SSH within 20 s`);
+}
+
 export function readState(stateDir: string): HostsState | undefined {
   try {
     return JSON.parse(readFileSync(stateFile(path.resolve(stateDir)), "utf8")) as HostsState;

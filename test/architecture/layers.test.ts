@@ -17,7 +17,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ["config"],
   ["plan", "protocol", "inventory"],
   ["db", "hosts", "sandbox", "probe", "simulator"],
-  ["checks", "rollover", "incidents"],
+  ["checks", "rollover", "incidents", "backup", "upgrade"],
   ["output"],
   ["gitops"],
   ["app"],

@@ -60,7 +60,7 @@ describe("the library", () => {
     const findings = evaluateChecks(healthyFacts(), context(), { quick: false });
     expect(findings.filter((f) => f.status === "warn" || f.status === "fail")).toEqual([]);
     for (const f of findings.filter((f) => f.status === "unknown")) expect(f.advice, f.id).toMatch(/\S{4,}/);
-    // HIS answers plain HTTP (nothing to verify it by); backups cannot be declared yet; the product
+    // HIS answers plain HTTP (nothing to verify it by); the fixture declares no backups; the product
     // records no archive or push state; pg_default has no growth basis before a second inspection.
     expect(new Set(findings.filter((f) => f.status === "unknown").map((f) => f.id))).toEqual(
       new Set(["iface.his.reachable", "db.backup.age", "biz.archive.oldest", "biz.push.oldest"]),
@@ -457,10 +457,43 @@ describe("database", () => {
     expect(r.evidence).toContain("上次巡检");
   });
 
-  it("the backup age cannot be measured until backups can be declared, and says so", () => {
-    const r = only("db.backup.age", healthyFacts());
-    expect(r.status).toBe("unknown");
-    expect(r.advice).toContain("maintenance.backup");
+  it("the backup age: unknown without maintenance.backup, else the latest backup's age and its last verification", () => {
+    const undeclared = only("db.backup.age", healthyFacts());
+    expect(undeclared.status).toBe("unknown");
+    expect(undeclared.advice).toContain("maintenance.backup");
+
+    const env = fixtureEnv((e) => {
+      e.maintenance.backup = {
+        host: "sbx-db",
+        directory: "/var/backups/ebill",
+        time: "02:30",
+        retentionDays: 14,
+        archive: true,
+        recentDays: 7,
+        maxAgeHours: 26,
+      };
+    });
+    const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
+    const judged = (backups: HealthFacts["backups"]) =>
+      only("db.backup.age", { ...healthyFacts(), ...(backups ? { backups } : {}) }, context(env));
+    const verified = (restorable: boolean) => ({ id: "20260614T180000Z", at: hoursAgo(10), restorable });
+    const facts = (age: number, lastVerification: ReturnType<typeof verified> | null) => ({
+      ok: true as const,
+      value: { latest: { id: "20260614T180000Z", takenAt: hoursAgo(age) }, lastVerification },
+    });
+    expect(judged(facts(16, verified(true)))).toMatchObject({ status: "ok", value: 16, unit: "h" });
+    expect(judged(facts(30, verified(true)))).toMatchObject({ status: "warn", value: 30 });
+    expect(judged(facts(60, verified(true)))).toMatchObject({ status: "fail", value: 60 });
+    expect(judged(facts(16, null))).toMatchObject({ status: "warn" });
+    expect(judged(facts(16, null)).evidence).toContain("从未做过恢复验证");
+    const broken = judged(facts(16, verified(false)));
+    expect(broken).toMatchObject({ status: "fail" });
+    expect(broken.advice).toContain("backup verify");
+    expect(judged({ ok: true, value: { latest: null, lastVerification: null } })).toMatchObject({
+      status: "fail",
+    });
+    expect(judged({ ok: false, reason: "ssh: connect refused" })).toMatchObject({ status: "unknown" });
+    expect(judged(undefined).status).toBe("unknown");
   });
 
   it("dead rows and stale statistics of the bill tables", () => {

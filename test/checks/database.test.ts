@@ -2,7 +2,7 @@
  * The health checks against a real sandbox database (seeded, fixture year 2026, date pinned), with
  * faults injected for real: a transaction held open past its limit, a session waiting for a lock,
  * next year's partitions missing after 1 November, an invoicing point with 3 days of stock, and
- * the backup age that cannot be declared yet. Each is reported by its check id at its level and
+ * the backup age of a stack that declares no backups. Each is reported by its check id at its level and
  * cleared when the fault is gone. Then `inspect` and `monitor --notify` as the CLI runs them, the
  * report looked at in a real browser, and the database part's round trips counted. No hosts here
  * (hosts.test.ts brings them up): their checks are unknown with the reason, never ok.
@@ -182,7 +182,7 @@ describe("faults in the database, each found by its check and cleared", () => {
     expect(of(await findings(envWith()), "biz.stock.days-left", "00000/46060126")[0]!.status).toBe("ok");
   });
 
-  it("a backup older than declared cannot be told yet: backups cannot be declared, so the check is unknown and says so", async () => {
+  it("without maintenance.backup the backup age is unknown and says what to declare", async () => {
     const backup = of(await findings(envWith(), { quick: false }), "db.backup.age")[0]!;
     expect(backup).toMatchObject({ status: "unknown", risk: "低", value: null });
     expect(backup.advice).toContain("maintenance.backup");

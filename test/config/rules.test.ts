@@ -250,6 +250,24 @@ describe("hostKeysPinned", () => {
   });
 });
 
+describe("backupHostManaged", () => {
+  const withBackup = (host: string) => (e: EnvironmentInput) => {
+    e.maintenance = { ...e.maintenance, backup: { host } };
+  };
+  it("needs the backup host among the stack's managed hosts, and warns when it is the file host", () => {
+    expect(findings("backupHostManaged", withBackup("sbx-print"))).toEqual([]);
+    expect(findings("backupHostManaged", withBackup("sbx-backup"))).toEqual([
+      {
+        path: "maintenance.backup.host",
+        message: "no host 'sbx-backup' in hosts[]; name the host that keeps the backups",
+      },
+    ]);
+    const onFileHost = findings("backupHostManaged", withBackup("sbx-db"));
+    expect(onFileHost).toMatchObject([{ path: "maintenance.backup.host", severity: "warning" }]);
+    expect(findings("backupHostManaged", () => {})).toEqual([]);
+  });
+});
+
 describe("exampleCodesFlagged", () => {
   it("warns (without failing) about example bill codes in production", () => {
     const found = findings("exampleCodesFlagged", (e) => (e.kind = "production"));

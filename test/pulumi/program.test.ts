@@ -13,6 +13,7 @@ import { loadValidStack } from "../../src/config/load.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { FIXTURE_STACK } from "../harness/fixture-stacks.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
+import { ansibleTreeHash, hostParts } from "../../src/pulumi/host-parts.ts";
 
 interface Registered {
   type: string;
@@ -44,7 +45,9 @@ beforeAll(async () => {
   );
   // The program, only now that the mocks are in place.
   const program = await import("../../src/pulumi/index.ts");
-  await new Promise((resolve) => pulumi.all(program.database.objects.map((o) => o.urn)).apply(resolve));
+  await new Promise((resolve) =>
+    pulumi.all([...program.database.objects, ...program.hosts.parts].map((o) => o.urn)).apply(resolve),
+  );
   env = (await loadValidStack(FIXTURE_STACK)).env;
 });
 
@@ -79,7 +82,10 @@ describe("the Pulumi program on the sandbox stack", () => {
     expect(registered.filter((r) => r.type === "ebill-ops:index:Database").map((r) => r.name)).toEqual([
       "sandbox",
     ]);
-    expect(registered).toHaveLength(names.length + 1);
+    const hostParts = registered.filter(
+      (r) => r.type.startsWith("command:") || r.type === "ebill-ops:index:Hosts",
+    );
+    expect(registered).toHaveLength(names.length + 1 + hostParts.length);
   });
 
   it("types each resource by its kind", () => {
@@ -111,6 +117,52 @@ describe("the Pulumi program on the sandbox stack", () => {
     // Not even the connection: the provider loads it from the stack at run time.
     expect(text).not.toContain(String(env.database.port));
     expect(text).not.toContain('"secret"');
+  });
+});
+
+describe("the host side of the Pulumi program", () => {
+  const commands = () => registered.filter((r) => r.type === "command:local:Command");
+
+  it("declares one @pulumi/command resource per managed host, running the same Ansible limited to it", () => {
+    const managed = env.hosts.filter((h) => h.os !== "windows").map((h) => h.name);
+    expect(
+      commands()
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(managed.map((h) => `host/${h}`).sort());
+    const app = commands().find((r) => r.name === "host/sbx-app")!;
+    expect(app.inputs.create).toBe(
+      `node bin/ebill-ops.mjs ansible --stack '${FIXTURE_STACK}' -- site.yml --limit 'sbx-app'`,
+    );
+    expect(app.inputs.dir).toBe(REPO_ROOT);
+    expect(app.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(registered.filter((r) => r.type === "ebill-ops:index:Hosts").map((r) => r.name)).toEqual([
+      "sandbox",
+    ]);
+  });
+
+  it("triggers a host's part again only when what it would apply changes", () => {
+    const trigger = (e: Environment, tree = "tree-1") =>
+      Object.fromEntries(hostParts(e, "sandbox", tree).map((p) => [p.host, p.trigger]));
+    const same = trigger(structuredClone(env));
+    expect(trigger(structuredClone(env))).toEqual(same);
+    // Another printer on the print client, another role file, another host address: new triggers.
+    const printer = structuredClone(env);
+    printer.printComponents = printer.printComponents!.map((c) => ({ ...c, printer: "OKI_5200F" }));
+    expect(trigger(printer)["sbx-print"]).not.toBe(same["sbx-print"]);
+    expect(trigger(structuredClone(env), "tree-2")["sbx-app"]).not.toBe(same["sbx-app"]);
+    const moved = structuredClone(env);
+    moved.hosts = moved.hosts.map((h) => (h.name === "sbx-db" ? { ...h, address: "10.231.0.99" } : h));
+    expect(trigger(moved)["sbx-db"]).not.toBe(same["sbx-db"]);
+    // A secret's value is never part of it.
+    process.env.EBILL_DB_PASSWORD = "another-password";
+    expect(trigger(structuredClone(env))).toEqual(same);
+    process.env.EBILL_DB_PASSWORD = secrets.EBILL_DB_PASSWORD;
+  });
+
+  it("hashes the playbooks and roles it runs", () => {
+    expect(ansibleTreeHash()).toMatch(/^[0-9a-f]{64}$/);
+    expect(ansibleTreeHash()).toBe(ansibleTreeHash());
   });
 });
 

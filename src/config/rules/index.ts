@@ -40,6 +40,7 @@ import { requiredHostRoles } from "./host-roles.ts";
 import { hostKeysPinned } from "./host-keys.ts";
 import { exampleCodesFlagged } from "./example-codes.ts";
 import { hostRolesOnSupportedSystems } from "./host-os.ts";
+import { backupHostManaged } from "./backup-host.ts";
 
 export const RULES: Record<string, Rule> = {
   uniqueCodes,
@@ -53,6 +54,7 @@ export const RULES: Record<string, Rule> = {
   hostKeysPinned,
   exampleCodesFlagged,
   hostRolesOnSupportedSystems,
+  backupHostManaged,
 };
 
 /**
@@ -70,6 +72,7 @@ export const NEEDS_INTACT: Record<keyof typeof RULES, Part[]> = {
   requiredHostRoles: ["hosts"],
   hostKeysPinned: ["kind"],
   exampleCodesFlagged: ["kind"],
+  backupHostManaged: ["hosts", "maintenance", "interfaces"],
 };
 
 export function runRules(env: Environment, context: RuleContext): ConfigIssue[] {
