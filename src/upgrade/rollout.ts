@@ -196,6 +196,11 @@ export interface ApplyOptions {
   say?: (line: string) => void;
   /** Test hook: called after each host is done and back in the proxy. */
   afterHost?: (host: string) => Promise<void> | void;
+  /**
+   * Only these app hosts (the ones a reviewed plan names); the others are left exactly as they
+   * are, even one that runs the target but does not answer. Default: every app host.
+   */
+  hosts?: readonly string[];
 }
 
 export async function applyUpgrade(env: Environment, options: ApplyOptions = {}): Promise<UpgradeReport> {
@@ -221,7 +226,7 @@ export async function applyUpgrade(env: Environment, options: ApplyOptions = {})
   if (run) {
     report.resumed = true;
     say(`resuming the upgrade to ${target} (backup ${run.backupId} taken at its start)`);
-  } else if (plan.hosts.some((h) => h.action !== "none")) {
+  } else if (plan.hosts.some((h) => h.action !== "none" && (options.hosts?.includes(h.host) ?? true))) {
     say("taking a backup before the upgrade ...");
     const backup = await runBackup(env, `before upgrade to ${target}`);
     say(`backup ${backup.id} taken`);
@@ -231,6 +236,11 @@ export async function applyUpgrade(env: Environment, options: ApplyOptions = {})
 
   for (const [index, host] of hosts.entries()) {
     const step = plan.hosts[index]!;
+    if (options.hosts && !options.hosts.includes(host.name)) {
+      const outcome = step.action === "none" ? "already" : "not-touched";
+      report.hosts.push({ host: host.name, from: step.from, outcome, detail: "not in the plan" });
+      continue;
+    }
     if (step.action === "none" && (await healthy(env, host, target, 4)).ok) {
       report.hosts.push({ host: host.name, from: step.from, outcome: "already", detail: `runs ${target}` });
       continue;
