@@ -35,7 +35,11 @@ export function unmanagedHosts(env: Environment): Skipped[] {
 }
 
 /** Whether the host's SSH port accepts a TCP connection within 3 s (inside the namespace if any). */
-async function reachable(connection: HostsConnection, address: string, port: number): Promise<boolean> {
+export async function reachable(
+  connection: HostsConnection,
+  address: string,
+  port: number,
+): Promise<boolean> {
   if (connection.netns) {
     const probe = await run("ip", [
       "netns",

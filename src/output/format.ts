@@ -3,7 +3,7 @@ import type { Action, Change, Plan } from "../plan/types.ts";
 
 export const SYMBOL: Record<Action, string> = { create: "+", update: "~", delete: "-", replace: "-/+" };
 
-/** What the hospital calls each database kind, shown beside the English kind in every plan and drift. */
+/** What the hospital calls each database kind (and the product upgrade), shown beside the English kind in every plan and drift. */
 export const KIND_NAMES_ZH: Readonly<Record<string, string>> = {
   tablespaces: "表空间",
   partitions: "年度分区",
@@ -15,6 +15,7 @@ export const KIND_NAMES_ZH: Readonly<Record<string, string>> = {
   billStock: "票据号段",
   roles: "角色",
   operators: "操作员",
+  "app.upgrade": "产品升级",
 };
 
 /** `开票点 invoicingPoints`; a kind without a Chinese name (host parts) as it is. */

@@ -25,7 +25,7 @@ import { resolveSecret } from "../config/secrets.ts";
 import { networkScope, probe, STATUS_CALL, type ProbeTarget } from "../probe/probe.ts";
 import { connectionOf, runBackup } from "../backup/backup.ts";
 import { readRelease, type Release } from "./release.ts";
-import { appliedMigrations, finishRun, openRun, runMigrations, startRun } from "./state.ts";
+import { appliedMigrations, finishRun, openRun, runMigrations, startRun, type OpenRun } from "./state.ts";
 
 /** The file a proxy host balances over: one `address:port` per line (the sandbox proxy reads it per request). */
 export const PROXY_BACKENDS = "/etc/ebill-proxy/backends";
@@ -196,6 +196,11 @@ export interface ApplyOptions {
   say?: (line: string) => void;
   /** Test hook: called after each host is done and back in the proxy. */
   afterHost?: (host: string) => Promise<void> | void;
+  /**
+   * Only these app hosts (the ones a reviewed plan names); the others are left exactly as they
+   * are, even one that runs the target but does not answer. Default: every app host.
+   */
+  hosts?: readonly string[];
 }
 
 export async function applyUpgrade(env: Environment, options: ApplyOptions = {}): Promise<UpgradeReport> {
@@ -217,20 +222,16 @@ export async function applyUpgrade(env: Environment, options: ApplyOptions = {})
   const hosts = appHosts(env);
   const members = new Set(hosts.map((h) => h.name));
 
-  let run = await withClient(env, (c) => openRun(c, env.name, target));
-  if (run) {
-    report.resumed = true;
-    say(`resuming the upgrade to ${target} (backup ${run.backupId} taken at its start)`);
-  } else if (plan.hosts.some((h) => h.action !== "none")) {
-    say("taking a backup before the upgrade ...");
-    const backup = await runBackup(env, `before upgrade to ${target}`);
-    say(`backup ${backup.id} taken`);
-    run = await withClient(env, (c) => startRun(c, env.name, target, backup.id));
-  }
-  report.backupId = run?.backupId ?? null;
+  const work = plan.hosts.some((h) => h.action !== "none" && (options.hosts?.includes(h.host) ?? true));
+  const run = await resumeOrBackUp(env, work, report, say);
 
   for (const [index, host] of hosts.entries()) {
     const step = plan.hosts[index]!;
+    if (options.hosts && !options.hosts.includes(host.name)) {
+      const outcome = step.action === "none" ? "already" : "not-touched";
+      report.hosts.push({ host: host.name, from: step.from, outcome, detail: "not in the plan" });
+      continue;
+    }
     if (step.action === "none" && (await healthy(env, host, target, 4)).ok) {
       report.hosts.push({ host: host.name, from: step.from, outcome: "already", detail: `runs ${target}` });
       continue;
@@ -275,6 +276,31 @@ export async function applyUpgrade(env: Environment, options: ApplyOptions = {})
   await setProxyMembers(env, connection, members);
   if (run) await withClient(env, (c) => finishRun(c, run!, report.ok ? "upgraded" : "rolled back"));
   return report;
+}
+
+/**
+ * The open run of this target (resumed: its backup was taken at its start), else, when there is
+ * work, a backup first and a new run; sets the report's backup and resumed.
+ */
+async function resumeOrBackUp(
+  env: Environment,
+  work: boolean,
+  report: UpgradeReport,
+  say: (line: string) => void,
+): Promise<OpenRun | null> {
+  const target = report.target;
+  let run = await withClient(env, (c) => openRun(c, env.name, target));
+  if (run) {
+    report.resumed = true;
+    say(`resuming the upgrade to ${target} (backup ${run.backupId} taken at its start)`);
+  } else if (work) {
+    say("taking a backup before the upgrade ...");
+    const backup = await runBackup(env, `before upgrade to ${target}`);
+    say(`backup ${backup.id} taken`);
+    run = await withClient(env, (c) => startRun(c, env.name, target, backup.id));
+  }
+  report.backupId = run?.backupId ?? null;
+  return run;
 }
 
 async function rollBackHost(

@@ -8,7 +8,10 @@
  * - a release whose health check fails is rolled back on the first host, the second is never
  *   touched, the database's schema and basic information equal those before, and the bills issued
  *   during the attempt are all there;
- * - kill -9 between two hosts: the rerun continues where it stopped and ends converged.
+ * - kill -9 between two hosts: the rerun continues where it stopped and ends converged;
+ * - the same upgrade through the stack's own plan and apply (the GitOps flow): `plan --json` shows
+ *   one app.upgrade change per app host with its migrations, `apply --yes` upgrades both, and the
+ *   next plan is empty.
  */
 import type { ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,6 +27,7 @@ import { REPO_ROOT } from "../../src/base/paths.ts";
 import { SANDBOX_PROXY, writeSandboxRelease } from "../../src/sandbox/product.ts";
 import { figures } from "../../src/backup/dump.ts";
 import type { Environment } from "../../src/model/environment.ts";
+import type { Plan } from "../../src/plan/types.ts";
 import type { UpgradeReport } from "../../src/upgrade/rollout.ts";
 import type { ListedBackup } from "../../src/backup/store.ts";
 import {
@@ -355,4 +359,42 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     const backends = sshRun(ctx.state, PROXY, "cat /etc/ebill-proxy/backends").trim().split("\n");
     expect(backends).toHaveLength(2);
   }, 400_000);
+
+  it("carries the upgrade in the stack's plan and apply: one change per app host, then none", async () => {
+    await writeSandboxRelease(releases, {
+      version: "1.0.8",
+      upgradesFrom: ["1.0.7"],
+      up: "ALTER TABLE ebill.bill_type ADD COLUMN release_108_note text;",
+      down: "ALTER TABLE ebill.bill_type DROP COLUMN release_108_note;",
+    });
+    const plan = await cli(["plan", "--json"], "1.0.8");
+    expect(plan.code, plan.stderr).toBe(2);
+    const upgrades = (JSON.parse(plan.stdout) as Plan).changes.filter((c) => c.source === "upgrade");
+    expect(upgrades.map((c) => [c.kind, c.id, c.action, c.before, c.after])).toEqual(
+      APPS.map((host) => [
+        "app.upgrade",
+        host,
+        "update",
+        { version: "1.0.7" },
+        { version: "1.0.8", migrations: ["migrations/001-up.sql"] },
+      ]),
+    );
+
+    const apply = await cli(["apply", "--yes"], "1.0.8");
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(apply.stdout).toContain("产品升级 app.upgrade sbx-app");
+    expect(apply.stderr).toMatch(/upgrade: backup \d{8}T\d{6}Z taken/);
+    expect(apply.stderr.indexOf("sbx-app healthy")).toBeLessThan(apply.stderr.indexOf("sbx-app2: upgrade"));
+    for (const host of APPS) expect(running(host)).toBe("/opt/ebill/releases/1.0.8");
+    const c = await db.client();
+    const column = await c.query(
+      "SELECT 1 FROM information_schema.columns WHERE table_name = 'bill_type' AND column_name = 'release_108_note'",
+    );
+    await c.end();
+    expect(column.rowCount).toBe(1);
+
+    const again = await cli(["plan", "--json"], "1.0.8");
+    expect(again.code, again.stderr).toBe(0);
+    expect((JSON.parse(again.stdout) as Plan).changes).toEqual([]);
+  }, 600_000);
 });
