@@ -6,6 +6,7 @@
 import type { CarryOver, CarryOverLine, StackKind } from "../rollover/carry-over.ts";
 import { yy } from "../rollover/derive.ts";
 import { REPORT_FONT_STACK } from "../base/browser.ts";
+import { escapeHtml as esc } from "../base/html.ts";
 
 // ---------------------------------------------------------------------------------------------
 // What the reports say (shared by markdown and HTML, so both show the same figures)
@@ -193,12 +194,6 @@ export function carryOverMarkdown(c: CarryOver): string {
 
 // ---------------------------------------------------------------------------------------------
 // HTML (printed to PDF by the headless browser, src/base/browser.ts)
-
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
-  );
 
 const STYLE = `
 @page { size: A4 landscape; margin: 12mm; }

@@ -5,6 +5,7 @@
  * data it still renders, saying why it is empty.
  */
 import { REPORT_FONT_STACK } from "../../base/browser.ts";
+import { escapeHtml as esc } from "../../base/html.ts";
 
 export const COLORS = {
   ok: "#2e7d32",
@@ -15,12 +16,6 @@ export const COLORS = {
   bar: "#1565c0",
 };
 const WIDTH = 720;
-
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
-  );
 
 function svg(id: string, title: string, height: number, body: string): string {
   return (

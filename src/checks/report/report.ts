@@ -5,6 +5,7 @@
  * charts as inline SVG. report.md carries the same text for the pull request.
  */
 import { REPORT_FONT_STACK } from "../../base/browser.ts";
+import { escapeHtml as esc } from "../../base/html.ts";
 import { formatBytes } from "../judge.ts";
 import type { CheckArea, CheckStatus, Finding, Risk } from "../types.ts";
 import { dailyBars, limitBars, lines, type Series } from "./charts.ts";
@@ -244,12 +245,6 @@ export function inspectionMarkdown(i: Inspection, previous: PastInspection | und
 
 // ---------------------------------------------------------------------------------------------
 // HTML
-
-const esc = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]!,
-  );
 
 const STYLE = `
 @page { size: A4 portrait; margin: 12mm; }
