@@ -16,7 +16,7 @@ import { readDatabaseFacts } from "../../src/checks/collect-database.ts";
 import { runHealthChecks } from "../../src/checks/run.ts";
 import type { Finding } from "../../src/checks/types.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
-import { run } from "../../src/base/exec.ts";
+import { ebillOps, type CliResult } from "../harness/cli.ts";
 import { partitionDdl, qualified, T } from "../../src/db/reference-schema.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import { htmlToPdf, measure, pageErrors } from "../../src/base/browser.ts";
@@ -25,7 +25,6 @@ import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.
 import { startReceiver, type Receiver } from "./receiver.ts";
 
 const NO_HOSTS = path.join(REPO_ROOT, ".cache", "no-test-hosts", "state.json");
-const CLI = path.join(REPO_ROOT, "bin/ebill-ops.mjs");
 
 let db: SandboxDatabase;
 let client: pg.Client;
@@ -230,15 +229,8 @@ async function shortenStock(c: pg.Client, place: string, days: number): Promise<
   };
 }
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  const r = await run(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return ebillOps(args, {
     env: {
       ...process.env,
       ...db.server.env,
@@ -248,7 +240,6 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
       ...env,
     },
   });
-  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function stackFile(name: string, env: Environment): Promise<string> {
