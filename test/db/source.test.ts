@@ -6,10 +6,12 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type pg from "pg";
 import { startSandboxDatabase, type SandboxDatabase } from "../harness/postgres.ts";
-import { databaseSource, STALE_PLAN_MESSAGE } from "../../src/db/source.ts";
+import { connect } from "../../src/db/connect.ts";
+import { applyDatabase, databaseSource, STALE_PLAN_MESSAGE } from "../../src/db/source.ts";
 import { acquireDatabaseLock } from "../../src/db/lock.ts";
 import type { Environment } from "../../src/model/environment.ts";
 import type { Change } from "../../src/plan/types.ts";
+import type { Db } from "../../src/db/providers/types.ts";
 
 let db: SandboxDatabase;
 let sql: pg.Client;
@@ -362,6 +364,41 @@ describe("database source", () => {
       databaseSource.apply(db.env, plan.changes, { allowDestroy: false, expectedLiveHash: plan.liveHash }),
     ).rejects.toThrow(STALE_PLAN_MESSAGE);
     expect(await rows("SELECT count(*)::int AS n FROM ebill.role")).toEqual([{ n: 0 }]);
+  });
+
+  it("never overwrites a row a person inserted while the apply ran: the apply fails whole and the rerun shows the difference", async () => {
+    const env = withEverythingNew(db.env);
+    const plan = await databaseSource.plan(env);
+    const client = await connect(env);
+    // The person's insert lands after the apply read the live state, right before it writes the mappings.
+    const racing: Db = {
+      async query(text: string, values?: unknown[]) {
+        if (/^INSERT INTO "ebill"\."code_mapping"/.test(text))
+          await sql.query(
+            "INSERT INTO ebill.code_mapping (system, kind, local_code, remote_code) VALUES ('push', 'channel', '04', 'HAND')",
+          );
+        return client.query(text, values);
+      },
+    } as Db;
+    try {
+      await expect(
+        applyDatabase(racing, env, plan.changes, { allowDestroy: false, expectedLiveHash: plan.liveHash }),
+      ).rejects.toThrow(/duplicate key|could not serialize/);
+    } finally {
+      await client.end();
+    }
+    expect(await rows("SELECT remote_code FROM ebill.code_mapping WHERE local_code = '04'")).toEqual([
+      { remote_code: "HAND" },
+    ]);
+    // The bill type was written before the mappings, and rolled back with them.
+    expect(await rows("SELECT count(*)::int AS n FROM ebill.bill_type WHERE code = '46060127'")).toEqual([
+      { n: 0 },
+    ]);
+    expect(await rows("SELECT result FROM ebill_ops.apply_audit WHERE result = 'ok'")).toEqual([]);
+    const rerun = await databaseSource.plan(env);
+    expect(brief(rerun.changes)).toContain("update codeMappings push/channel/04");
+    await applyAll(env);
+    await expectConverged(env);
   });
 
   it("fails at once naming the lock holder when another apply runs", async () => {

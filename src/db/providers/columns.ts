@@ -4,11 +4,11 @@
  * same fields, the comparison of the two, the text the live hash is made of, and the batched write.
  * A column is written once, here; a kind's provider is its table plus what issued bills say of it.
  *
- * Writes: every create/update of a kind is ONE `INSERT ... SELECT FROM unnest($1::type[], ...)
- * ON CONFLICT DO UPDATE`, every delete ONE `DELETE ... USING unnest(...)`, and each link table (a
- * point's bill codes, a role's permissions) one delete + one insert. Identifiers are quoted, values
- * are array parameters: the number of round trips does not grow with the number of rows, and no
- * value is ever spliced into SQL.
+ * Writes: the creates of a kind are ONE `INSERT ... SELECT FROM unnest($1::type[], ...)`, its
+ * updates ONE such insert `ON CONFLICT DO UPDATE`, its deletes ONE `DELETE ... USING unnest(...)`,
+ * and each link table (a point's bill codes, a role's permissions) one insert, plus one delete of
+ * the old links of updated rows. Identifiers are quoted, values are array parameters: the number of
+ * round trips does not grow with the number of rows, and no value is ever spliced into SQL.
  */
 import { sortedUnique } from "../../base/canonical.ts";
 import type { Environment } from "../../model/environment.ts";
@@ -152,8 +152,20 @@ function unnestOf(columns: readonly Column[], from = 1): string {
   return `unnest(${columns.map((c, i) => `$${from + i}::${c.type}[]`).join(", ")})`;
 }
 
-/** Upserts `rows` (fields of the kind) with one statement, plus two per link table. */
-async function upsertRows(db: Db, schema: string, spec: RowTable, rows: Fields[]): Promise<void> {
+/**
+ * Inserts `rows` (fields of the kind) with one statement, plus one per link table. `created` says
+ * the plan found none of them in the transaction's snapshot: a plain INSERT then (a speculative
+ * upsert costs a third more per row), and a row someone else inserted since fails the apply with a
+ * key violation instead of being overwritten; the rerun's plan shows it. Updated rows are upserted
+ * and their old link rows replaced.
+ */
+async function insertRows(
+  db: Db,
+  schema: string,
+  spec: RowTable,
+  rows: Fields[],
+  created: boolean,
+): Promise<void> {
   if (rows.length === 0) return;
   const cols = spec.columns.map((c) => quoteIdent(c.column)).join(", ");
   const keyCols = keyColumns(spec)
@@ -163,14 +175,19 @@ async function upsertRows(db: Db, schema: string, spec: RowTable, rows: Fields[]
   const set = rest.length
     ? `DO UPDATE SET ${rest.map((c) => `${quoteIdent(c.column)} = EXCLUDED.${quoteIdent(c.column)}`).join(", ")}`
     : "DO NOTHING";
+  const conflict = created ? "" : ` ON CONFLICT (${keyCols}) ${set}`;
   await db.query(
-    `INSERT INTO ${qualified(schema, spec.table)} (${cols}) SELECT * FROM ${unnestOf(spec.columns)} ON CONFLICT (${keyCols}) ${set}`,
+    `INSERT INTO ${qualified(schema, spec.table)} (${cols}) SELECT * FROM ${unnestOf(spec.columns)}${conflict}`,
     arrays(spec.columns, rows),
   );
-  for (const link of spec.links ?? []) await replaceLinks(db, schema, spec, link, rows);
+  for (const link of spec.links ?? []) {
+    // A new row has no links yet (they cascade with their owner): nothing to delete first.
+    if (!created) await deleteLinks(db, schema, spec, link, rows);
+    await insertLinks(db, schema, spec, link, rows);
+  }
 }
 
-async function replaceLinks(
+async function deleteLinks(
   db: Db,
   schema: string,
   spec: RowTable,
@@ -184,11 +201,21 @@ async function replaceLinks(
     `DELETE FROM ${t} USING ${unnestOf(keys)} AS d(${keys.map((_, i) => `k${i}`).join(", ")}) WHERE ${match}`,
     arrays(keys, rows),
   );
+}
+
+async function insertLinks(
+  db: Db,
+  schema: string,
+  spec: RowTable,
+  link: LinkTable,
+  rows: Fields[],
+): Promise<void> {
+  const keys = keyColumns(spec);
   const pairs = rows.flatMap((r) => ((r[link.field] as string[] | undefined) ?? []).map((v) => ({ r, v })));
   if (pairs.length === 0) return;
   const owner = keys.map((c) => pairs.map((p) => p.r[c.field]));
   await db.query(
-    `INSERT INTO ${t} (${[...link.ownerColumns, link.valueColumn].map(quoteIdent).join(", ")}) ` +
+    `INSERT INTO ${qualified(schema, link.table)} (${[...link.ownerColumns, link.valueColumn].map(quoteIdent).join(", ")}) ` +
       `SELECT * FROM unnest(${keys.map((c, i) => `$${i + 1}::${c.type}[]`).join(", ")}, $${keys.length + 1}::text[])`,
     [...owner, pairs.map((p) => p.v)],
   );
@@ -206,12 +233,14 @@ async function deleteRows(db: Db, schema: string, spec: RowTable, rows: Fields[]
   );
 }
 
-/** The write of a configuration kind: one upsert for creates and updates, one delete. */
+/** The write of a configuration kind: one insert for its creates, one upsert for its updates, one delete. */
 export async function writeRows(db: Db, schema: string, spec: RowTable, changes: Change[]): Promise<void> {
-  const upserts = changes.filter((c) => c.action !== "delete").map((c) => c.after!);
-  const deletes = changes.filter((c) => c.action === "delete").map((c) => c.before!);
-  await upsertRows(db, schema, spec, upserts);
-  await deleteRows(db, schema, spec, deletes);
+  const rows = (action: Change["action"]) =>
+    changes.filter((c) => c.action === action).map((c) => (action === "delete" ? c.before! : c.after!));
+  const others = changes.filter((c) => c.action !== "create" && c.action !== "delete").map((c) => c.after!);
+  await insertRows(db, schema, spec, rows("create"), true);
+  await insertRows(db, schema, spec, others, false);
+  await deleteRows(db, schema, spec, rows("delete"));
 }
 
 /** Whether issued bills use a row, as an SQL expression over the bill table `b` and the row `a`. */
