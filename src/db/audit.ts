@@ -36,14 +36,24 @@ export function auditSafe<T>(value: T): T {
   return mapStrings(value, auditSafeText);
 }
 
+/** The text of each list of changes already written: one apply writes the same list up to three times. */
+const WRITTEN = new WeakMap<AuditRecord["changes"], string>();
+
 /**
- * The changes as jsonb text. JSON.stringify escapes a NUL or a lone surrogate (`\u0000`,
- * `\ud800`), and PostgreSQL's jsonb refuses exactly those escapes: only a text that has one takes
- * the slow way through auditSafe (tens of thousands of changes need no deep copy).
+ * The changes as the audit stores them (JSON text). JSON.stringify escapes a NUL or a lone
+ * surrogate (`\u0000`, `\ud800`), and PostgreSQL's JSON types refuse exactly those escapes: only a
+ * text that has one takes the slow way through auditSafe (tens of thousands of changes need no deep
+ * copy). A record's changes are never modified once planned, so their text is made once per list:
+ * an apply records them as started, as committed and as finished, and hashes them (recordedHash).
  */
-function changesJson(changes: AuditRecord["changes"]): string {
-  const text = JSON.stringify(changes);
-  return /\\u0000|\\ud[89a-f]/i.test(text) ? JSON.stringify(auditSafe(changes)) : text;
+export function changesJson(changes: AuditRecord["changes"]): string {
+  let text = WRITTEN.get(changes);
+  if (text === undefined) {
+    text = JSON.stringify(changes);
+    if (/\\u0000|\\ud[89a-f]/i.test(text)) text = JSON.stringify(auditSafe(changes));
+    WRITTEN.set(changes, text);
+  }
+  return text;
 }
 
 function values(record: AuditRecord): unknown[] {

@@ -27,11 +27,11 @@
  *      next plan shows the drop again and a rerun converges.
  */
 import { actor } from "../base/actor.ts";
-import { canonicalJson, sha256 } from "../base/canonical.ts";
+import { sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";
-import { insertAudit, updateAudit } from "./audit.ts";
+import { changesJson, insertAudit, updateAudit } from "./audit.ts";
 import { countBills } from "./bill-counts.ts";
 import { connect, DatabaseNotAnswering } from "./connect.ts";
 import { annotate, planChanges, SOURCE_NAME } from "./diff.ts";
@@ -155,7 +155,11 @@ async function writeChanges(db: Db, env: Environment, changes: Change[]): Promis
   }
 }
 
-/** The audit row of a write whose caller brought none: who, when (the real time), what. */
+/**
+ * The audit row of a write whose caller brought none: who, when (the real time), what. There is no
+ * plan to name, so its hash is that of the changes as the row records them (the text is made once,
+ * for the row and the hash).
+ */
 function ownRecord(env: Environment, changes: Change[]): AuditHook {
   return {
     final: true,
@@ -164,7 +168,7 @@ function ownRecord(env: Environment, changes: Change[]): AuditHook {
       commit: null,
       actor: actor(),
       at: new Date().toISOString(),
-      planHash: sha256(canonicalJson(changes)),
+      planHash: sha256(changesJson(changes)),
       changes,
       result: "ok",
     },
