@@ -75,7 +75,7 @@ export function hostsConnection(
       ok: false,
       reason:
         env.kind === "sandbox"
-          ? "the sandbox hosts are not running; as root run 'npx ebill-ops sandbox-hosts up' (needs ip netns and debootstrap)"
+          ? "the sandbox hosts are not running; as root run 'ebill-ops sandbox-hosts up' (needs ip netns and debootstrap)"
           : `no test hosts described in ${stateFile}`,
     };
   }
@@ -85,7 +85,7 @@ export function hostsConnection(
   if (missing.length > 0) {
     return {
       ok: false,
-      reason: `the running test hosts (${stateFile}) do not include ${missing.map((h) => `${h.name} ${h.address}`).join(", ")}; run 'npx ebill-ops sandbox-hosts up' again`,
+      reason: `the running test hosts (${stateFile}) do not include ${missing.map((h) => `${h.name} ${h.address}`).join(", ")}; run 'ebill-ops sandbox-hosts up' again`,
     };
   }
   return {

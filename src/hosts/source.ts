@@ -125,7 +125,7 @@ export const hostsSource: PlanSource = {
     if (down.length > 0)
       return {
         ok: false,
-        reason: `cannot reach SSH on ${down.sort().join(", ")}${env.kind === "sandbox" ? "; as root run 'npx ebill-ops sandbox-hosts up'" : "; check the network and that sshd runs"}`,
+        reason: `cannot reach SSH on ${down.sort().join(", ")}${env.kind === "sandbox" ? "; as root run 'ebill-ops sandbox-hosts up'" : "; check the network and that sshd runs"}`,
       };
     return { ok: true };
   },

@@ -165,7 +165,7 @@ const TEST_HOST_RANGE = /^10\.231\.\d{1,3}\.\d{1,3}$/;
 export function networkScope(env: Pick<Environment, "kind">): NetworkScope {
   const machineOnly = env.kind === "sandbox";
   const stateFile = hostsStateFile(env as Environment);
-  const makeThem = "as root run 'npx ebill-ops sandbox-hosts up' to make them";
+  const makeThem = "as root run 'ebill-ops sandbox-hosts up' to make them";
   if (!stateFile) return { machineOnly };
   const state = readNamespaceHosts(stateFile);
   const controller = state?.controllerNamespace;
@@ -210,7 +210,7 @@ export function routeFor(scope: NetworkScope, url: string): ProbeRoute {
       via: "refused",
       reason: scope.namespace
         ? `${host} is not one of the namespace hosts that are up (${scope.namespace.addresses.join(", ")}); nothing sent to ${where}`
-        : `the sandbox hosts are not up (${host} exists only inside them), so nothing was sent to ${where}; ${scope.noNamespace ?? "make them with 'npx ebill-ops sandbox-hosts up'"}`,
+        : `the sandbox hosts are not up (${host} exists only inside them), so nothing was sent to ${where}; ${scope.noNamespace ?? "make them with 'ebill-ops sandbox-hosts up'"}`,
     };
   return {
     via: "refused",
