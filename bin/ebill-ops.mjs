@@ -6,6 +6,13 @@
 import { staleReason } from "./build-info.mjs";
 
 if (process.env.EBILL_OPS_DEBUG) process.setSourceMapsEnabled(true);
+// `ebill-ops history | head`: once the reader is gone, further output is dropped instead of a
+// crash with a stack trace, and the command still finishes what it started (an apply piped to a
+// closed pager must not die half-way). Other stream errors stay fatal.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (error) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+  });
 const stale = staleReason();
 let cli;
 if (stale === null) cli = await import("../dist/cli.js");

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { COMMANDS } from "../../src/cli.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
 import { output, run } from "../../src/base/exec.ts";
+import { startEbillOps } from "../harness/cli.ts";
 
 describe("commands loaded by name", () => {
   it("each name loads the module that registers that command, and only it", async () => {
@@ -28,5 +29,15 @@ describe("commands loaded by name", () => {
     expect(listed).toEqual(expect.arrayContaining(Object.keys(COMMANDS)));
     const typo = await run(process.execPath, [bin, "valdate"]);
     expect(typo).toMatchObject({ code: 1, stderr: expect.stringContaining("(Did you mean validate?)") });
+  });
+
+  it("output piped into a reader that already closed (| head) ends quietly, with the command's own exit status", async () => {
+    const child = startEbillOps(["--help"], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout!.destroy();
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|at /);
+    expect(code).toBe(0);
   });
 });
