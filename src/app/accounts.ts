@@ -9,8 +9,6 @@
 import { open } from "node:fs/promises";
 import { actor } from "../base/actor.ts";
 import { withClient } from "../db/connect.ts";
-import { schemaOf } from "../db/reference-schema.ts";
-import { ensureTasksSchema } from "../db/schema-tasks.ts";
 import {
   accountStates,
   resetPassword,
@@ -24,10 +22,7 @@ import { gitRevision } from "./git.ts";
 import { hospitalNow, requireReason, underLock } from "./task-session.ts";
 
 export async function readAccountStates(ctx: StackContext, account?: string): Promise<AccountState[]> {
-  return withClient(ctx.env, async (db) => {
-    await ensureTasksSchema(db, schemaOf(ctx.env));
-    return accountStates(db, ctx.env, hospitalNow(ctx), account);
-  });
+  return withClient(ctx.env, (db) => accountStates(db, ctx.env, hospitalNow(ctx), account));
 }
 
 function auditOf(ctx: StackContext, reason: string) {

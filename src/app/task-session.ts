@@ -3,7 +3,7 @@ import { localDate, now } from "../base/time.ts";
 import { withClient } from "../db/connect.ts";
 import { acquireDatabaseLock, releaseDatabaseLock } from "../db/lock.ts";
 import type { Db } from "../db/providers/types.ts";
-import { ensureOpsSchema, OPS_SCHEMA, qualified, schemaOf } from "../db/reference-schema.ts";
+import { ensureOpsSchema, OPS_SCHEMA, qualified } from "../db/reference-schema.ts";
 import { ensureTasksSchema, TASK_OPS } from "../db/schema-tasks.ts";
 import { listTaskAudit, type StoredTaskRecord } from "../db/task-audit.ts";
 import type { StackContext } from "./context.ts";
@@ -28,7 +28,7 @@ export function requireReason(reason: string | undefined): string {
 export async function underLock<T>(ctx: StackContext, body: (db: Db) => Promise<T>): Promise<T> {
   return withClient(ctx.env, async (db) => {
     await ensureOpsSchema(db);
-    await ensureTasksSchema(db, schemaOf(ctx.env));
+    await ensureTasksSchema(db);
     await acquireDatabaseLock(db, ctx.env.name);
     try {
       return await body(db);

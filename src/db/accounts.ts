@@ -40,12 +40,27 @@ const LOCAL = (column: string) => `to_char(l.${column}, 'YYYY-MM-DD HH24:MI:SS')
  * Every account the stack declares or the database has (or just `account`), sorted. `localNow` is
  * the hospital's local time `YYYY-MM-DD HH:MM:SS` the password age is counted to.
  */
+/**
+ * Reading states changes nothing, not even the schema: when the product's login table is missing
+ * (not the e-bill database, or a product version without it) this says so instead of creating it.
+ */
+async function requireLoginTable(db: Db, env: Environment): Promise<void> {
+  const table = qualified(schemaOf(env), LOGIN.table);
+  const { rows } = await db.query<{ ok: boolean }>("SELECT to_regclass($1) IS NOT NULL AS ok", [table]);
+  if (!rows[0]?.ok)
+    throw new Error(
+      `the product's login table ${table} does not exist in database ${env.database.name} on ${env.database.host}: ` +
+        `account states are read from it. Check that database.name and database.schema of stack ${env.name} name the e-bill database; nothing was changed`,
+    );
+}
+
 export async function accountStates(
   db: Db,
   env: Environment,
   localNow: string,
   account?: string,
 ): Promise<AccountState[]> {
+  await requireLoginTable(db, env);
   const schema = schemaOf(env);
   const declared = (env.operators ?? []).filter((o) => account === undefined || o.account === account);
   const { rows } = await db.query<{
@@ -138,6 +153,7 @@ async function inTransaction<T>(db: Db, body: () => Promise<T>): Promise<T> {
 
 /** The account's state with its login row locked FOR UPDATE (a login arriving now waits). */
 async function lockedState(db: Db, env: Environment, localNow: string, account: string) {
+  await requireLoginTable(db, env);
   await db.query(
     `SELECT 1 FROM ${qualified(schemaOf(env), LOGIN.table)} WHERE ${LOGIN.account} = $1 FOR UPDATE`,
     [account],

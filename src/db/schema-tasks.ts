@@ -47,8 +47,13 @@ export function fiscalIdentityColumns(table: string): readonly string[] {
   return [];
 }
 
+/** The tasks' part of the reference schema: the product's login table and the tool's task tables. */
 export function tasksSchemaDdl(schema: string): string {
-  const o = (table: string) => qualified(OPS_SCHEMA, table);
+  return loginTableDdl(schema) + taskOpsDdl();
+}
+
+/** The product's table: in the sandbox and the tests only; the tool never creates it in a hospital's database. */
+function loginTableDdl(schema: string): string {
   return `
 -- 账号登录状态: the product's runtime state of an operator's login (never managed by plan/apply).
 CREATE TABLE IF NOT EXISTS ${qualified(schema, LOGIN.table)} (
@@ -61,7 +66,13 @@ CREATE TABLE IF NOT EXISTS ${qualified(schema, LOGIN.table)} (
   last_login_at        timestamp,
   password_changed_at  timestamp
 );
+`;
+}
 
+/** The tool's own task tables in ebill_ops. */
+function taskOpsDdl(): string {
+  const o = (table: string) => qualified(OPS_SCHEMA, table);
+  return `
 CREATE SCHEMA IF NOT EXISTS ${quoteIdent(OPS_SCHEMA)};
 -- One row per task that changed something (unlock, password reset, fix apply, fix undo).
 CREATE TABLE IF NOT EXISTS ${o(TASK_OPS.audit)} (
@@ -108,17 +119,15 @@ interface Queryable {
 }
 
 /**
- * Creates the tasks' tables when one is missing (a database made by an older ebill-ops). Checked
- * first, not run every time: CREATE ... IF NOT EXISTS still takes locks a running apply holds.
+ * Creates the tool's task tables when one is missing (a database made by an older ebill-ops).
+ * Checked first, not run every time: CREATE ... IF NOT EXISTS still takes locks a running apply
+ * holds. The product's login table is never created here: a task that needs it says it is missing.
  */
-export async function ensureTasksSchema(db: Queryable, schema: string): Promise<void> {
-  const names = [
-    qualified(schema, LOGIN.table),
-    ...Object.values(TASK_OPS).map((t) => qualified(OPS_SCHEMA, t)),
-  ];
+export async function ensureTasksSchema(db: Queryable): Promise<void> {
+  const names = Object.values(TASK_OPS).map((t) => qualified(OPS_SCHEMA, t));
   const { rows } = await db.query<{ ok: boolean }>(
     "SELECT bool_and(to_regclass(n) IS NOT NULL) AS ok FROM unnest($1::text[]) AS n",
     [names],
   );
-  if (!rows[0]?.ok) await db.query(tasksSchemaDdl(schema));
+  if (!rows[0]?.ok) await db.query(taskOpsDdl());
 }

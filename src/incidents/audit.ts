@@ -6,7 +6,6 @@ import type pg from "pg";
 import { actor } from "../base/actor.ts";
 import { completeTaskAudit, insertTaskAudit } from "../db/task-audit.ts";
 import { ensureTasksSchema } from "../db/schema-tasks.ts";
-import { schemaOf } from "../db/reference-schema.ts";
 import type { Environment } from "../model/environment.ts";
 
 export async function startRetry(
@@ -15,7 +14,7 @@ export async function startRetry(
   leg: "archive" | "push",
   parameters: { since: string; service: string },
 ): Promise<number> {
-  await ensureTasksSchema(db, schemaOf(env));
+  await ensureTasksSchema(db);
   return insertTaskAudit(db, {
     stack: env.name,
     task: `retry.${leg}`,

@@ -162,6 +162,27 @@ describe("account status and unlock", () => {
     expect(await login("sf009")).toMatchObject({ locked: true });
     expect((await tasksAudit()).length).toBe(auditBefore);
   }, 60_000);
+
+  it("status and unlock on a database without the product's login table say so and create nothing", async () => {
+    await client.query("ALTER TABLE ebill.operator_login RENAME TO operator_login_elsewhere");
+    try {
+      const r = await cli(["account", "status", "--stack", stack], db.server.env);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(
+        /login table "?ebill"?\."?operator_login"? does not exist in database .*nothing was changed/,
+      );
+      const unlock = await cli(
+        ["account", "unlock", "--stack", stack, "--account", "sf001", "--reason", "locked out"],
+        db.server.env,
+      );
+      expect(unlock.code).toBe(1);
+      expect(unlock.stderr).toMatch(/login table .* does not exist/);
+      const { rows } = await client.query("SELECT to_regclass('ebill.operator_login') AS t");
+      expect(rows).toEqual([{ t: null }]);
+    } finally {
+      await client.query("ALTER TABLE ebill.operator_login_elsewhere RENAME TO operator_login");
+    }
+  }, 60_000);
 });
 
 describe("account reset-password", () => {
