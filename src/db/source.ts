@@ -316,6 +316,7 @@ export const databaseSource: PlanSource = {
       return {
         ok: false,
         reason: "the stack declares none of the database kinds (tablespaces, billTypes, ...)",
+        notApplicable: true,
       };
     return { ok: true };
   },

@@ -5,7 +5,7 @@
  * printed action with the GitHub API.
  */
 import { sha256 } from "../base/canonical.ts";
-import { type DriftReport, driftReport, renderDriftMarkdown } from "../output/drift.ts";
+import { type DriftReport, driftReport, renderDriftMarkdown, uncheckedSources } from "../output/drift.ts";
 import { Plan } from "../plan/types.ts";
 import { MARKDOWN_BUDGET } from "../output/md.ts";
 import { type YearBanner } from "../rollover/banner.ts";
@@ -138,6 +138,15 @@ export function decideDriftIssue(
 
   if (!drifted && !existing)
     return { action: "none", stack, reason: "no drift and no open issue", closeDuplicates };
+  const unchecked = uncheckedSources(report);
+  if (!drifted && existing && unchecked.length > 0)
+    // The drift it reports may be in what was not checked: it is closed only when it is seen gone.
+    return {
+      action: "none",
+      stack,
+      reason: `issue #${existing.number} stays open: ${unchecked.join(", ")} not checked this time; it is closed once every part is checked and none drifts`,
+      closeDuplicates,
+    };
   if (!drifted && existing) {
     return {
       action: "close",

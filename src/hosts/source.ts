@@ -31,6 +31,7 @@ export function unmanagedHosts(env: Environment): Skipped[] {
     .map((h) => ({
       source: `hosts/${h.name}`,
       reason: `${h.name} (${h.address}) runs ${OPERATING_SYSTEMS[h.os].name}: inventoried, not configured over SSH; its ${h.roles.join(", ")} part is checked only by probing`,
+      notApplicable: true as const,
     }));
 }
 
@@ -106,7 +107,8 @@ export const hostsSource: PlanSource = {
 
   async available(env) {
     const managed = managedHosts(env);
-    if (managed.length === 0) return { ok: false, reason: "the stack declares no host Ansible manages" };
+    if (managed.length === 0)
+      return { ok: false, reason: "the stack declares no host Ansible manages", notApplicable: true };
     if (!ansibleInstalled()) return { ok: false, reason: INSTALL_ANSIBLE };
     const connection = hostsConnection(env);
     if (!connection.ok) return connection;

@@ -56,6 +56,22 @@ export function driftReport(plan: Plan): DriftReport {
   };
 }
 
+/** The sources that could have drifted but were not checked (unreachable, ...): "no drift" does not cover them. */
+export function uncheckedSources(report: DriftReport): string[] {
+  return (report.skipped ?? []).filter((s) => !s.notApplicable).map((s) => s.source);
+}
+
+/** The sentence for a report without differences: it covers only what was checked. */
+function noDriftSentence(report: DriftReport): string {
+  const unchecked = uncheckedSources(report);
+  if (unchecked.length === 0)
+    return `No drift: the live state of stack ${report.stack} matches its declaration.`;
+  return (
+    `No drift in what was checked of stack ${report.stack}; NOT checked: ${unchecked.join(", ")} ` +
+    `(see above), so it is not known whether ${unchecked.length === 1 ? "it matches" : "they match"} the declaration.`
+  );
+}
+
 /** One line per drifted field, or per object that exists on one side only. */
 export function driftLines(report: DriftReport, paint: Paint = PLAIN): string[] {
   const lines: string[] = [];
@@ -80,7 +96,7 @@ export function renderDriftText(report: DriftReport, paint: Paint = PLAIN): stri
   for (const s of report.skipped ?? [])
     out.push(paint.yellow(`notice: ${s.source} not checked: ${s.reason}`));
   if (!report.drifted) {
-    out.push(`No drift: the live state of stack ${report.stack} matches its declaration.`);
+    out.push(noDriftSentence(report));
     return out.join("\n") + "\n";
   }
   out.push(
@@ -99,8 +115,7 @@ export function renderDriftText(report: DriftReport, paint: Paint = PLAIN): stri
 export function renderDriftMarkdown(report: DriftReport, budget = MARKDOWN_BUDGET): string {
   const out: string[] = [`### ebill-ops drift: \`${report.stack}\``, ""];
   for (const s of report.skipped ?? []) out.push(`> **Not checked: ${s.source}** — ${s.reason}`, "");
-  if (!report.drifted)
-    return [...out, "No drift: the live state matches the declaration.", ""].join("\n") + "\n";
+  if (!report.drifted) return [...out, noDriftSentence(report), ""].join("\n") + "\n";
   out.push(`**${report.differences.length} object(s) differ from the declaration.**`, "", "```diff");
   let used = out.join("\n").length + 200;
   const lines = driftLines(report);

@@ -49,7 +49,11 @@ export async function makePlan(
   for (const source of sources) {
     const availability = await source.available(env);
     if (!availability.ok) {
-      skipped.push({ source: source.name, reason: availability.reason });
+      skipped.push({
+        source: source.name,
+        reason: availability.reason,
+        ...(availability.notApplicable ? { notApplicable: true as const } : {}),
+      });
       notice(`${source.name}: not planned: ${availability.reason}`);
       continue;
     }

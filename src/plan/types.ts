@@ -59,8 +59,17 @@ export const Revision = z.object({
 });
 export type Revision = z.infer<typeof Revision>;
 
-/** A source (or a part of one) the plan does not cover, and why. */
-export const Skipped = z.object({ source: z.string(), reason: z.string() });
+/**
+ * A source (or a part of one) the plan does not cover, and why. `notApplicable`: there is nothing
+ * for it to check (the stack declares nothing it manages, or the part is left out on purpose, like
+ * a Windows PC); without it the source could not be checked this time (a host unreachable, a
+ * release missing), so "no changes" or "no drift" says nothing about it.
+ */
+export const Skipped = z.object({
+  source: z.string(),
+  reason: z.string(),
+  notApplicable: z.literal(true).optional(),
+});
 export type Skipped = z.infer<typeof Skipped>;
 
 export const Plan = z.object({
@@ -151,7 +160,7 @@ export interface PlanSource {
   /** The source commits `options.audit`'s record in the same transaction as its changes. */
   auditsInTransaction?: boolean;
   /** False when the stack declares nothing this source manages, or it cannot run here (says why). */
-  available(env: Environment): Promise<{ ok: true } | { ok: false; reason: string }>;
+  available(env: Environment): Promise<{ ok: true } | { ok: false; reason: string; notApplicable?: true }>;
   plan(env: Environment): Promise<{ changes: Change[]; liveHash: string }>;
   /** Parts this source leaves out on purpose (Windows PCs for the hosts), listed in `plan.skipped`. */
   skipped?(env: Environment): Skipped[];

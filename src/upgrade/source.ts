@@ -53,7 +53,8 @@ export const upgradeSource: PlanSource = {
 
   async available(env: Environment) {
     const hosts = appHosts(env);
-    if (hosts.length === 0) return { ok: false, reason: "the stack declares no app host" };
+    if (hosts.length === 0)
+      return { ok: false, reason: "the stack declares no app host", notApplicable: true };
     const manifest = path.join(releasesDir(), env.app.version, "manifest.json");
     if (!existsSync(manifest))
       return {

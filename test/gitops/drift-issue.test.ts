@@ -12,7 +12,7 @@ import {
   toDriftReport,
   type IssueRecord,
 } from "../../src/gitops/drift-issue.ts";
-import type { DriftReport } from "../../src/output/drift.ts";
+import { renderDriftText, type DriftReport } from "../../src/output/drift.ts";
 import { GITHUB_BODY_LIMIT } from "../../src/output/md.ts";
 
 const FIXTURES = path.join(import.meta.dirname, "fixtures");
@@ -72,6 +72,33 @@ describe("drift issue", () => {
     expect(action).toMatchObject({ action: "close", number: 12, closeDuplicates: [15] });
     if (action.action === "close")
       expect(action.comment).toContain("No drift left on 2026-11-26T22:17:00.000Z");
+  });
+
+  it("keeps the issue open when part of the stack could not be checked, and closes it when that part only has nothing to check", async () => {
+    const { none, issues } = await recorded();
+    const hostsDown: DriftReport = {
+      ...none,
+      skipped: [{ source: "hosts", reason: "cannot reach SSH on app1 (10.0.0.11:22)" }],
+    };
+    const kept = decideDriftIssue("sandbox", hostsDown, issues, context);
+    expect(kept).toMatchObject({ action: "none", closeDuplicates: [15] });
+    if (kept.action === "none") expect(kept.reason).toMatch(/#12 stays open: hosts not checked/);
+    expect(renderDriftText(hostsDown)).toMatch(/NOT checked: hosts/);
+    expect(renderDriftText(hostsDown)).not.toMatch(/matches its declaration/);
+
+    const noHosts: DriftReport = {
+      ...none,
+      skipped: [
+        { source: "hosts", reason: "the stack declares no host Ansible manages", notApplicable: true },
+      ],
+    };
+    expect(decideDriftIssue("sandbox", noHosts, issues, context)).toMatchObject({
+      action: "close",
+      number: 12,
+    });
+    expect(renderDriftText(noHosts)).toMatch(
+      /No drift: the live state of stack sandbox matches its declaration/,
+    );
   });
 
   it("does nothing when there is no drift and no issue", async () => {
