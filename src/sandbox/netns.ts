@@ -94,12 +94,20 @@ export async function hostsUp(options: HostsUpOptions): Promise<HostsState> {
   const log = options.log ?? (() => {});
   const user = options.user ?? "ebillops";
   const subnet = sharedSubnet(options.hosts);
-  const base = ensureRootfs(log);
 
   const stateDir = path.resolve(options.stateDir);
   if (existsSync(stateFile(stateDir))) hostsDown(stateDir);
-  mkdirSync(stateDir, { recursive: true });
   const controller = `ebill-${options.tag}-ctl`;
+  // Checked before anything is recorded for cleanup: a failed start must never tear down hosts
+  // that another checkout (or another run) made under the same names.
+  if (namespaceExists(controller))
+    throw new Error(
+      `network namespace ${controller} already exists: test hosts tagged '${options.tag}' are up from another ` +
+        `checkout or run. Run 'ebill-ops sandbox-hosts down' there (or, if it is gone, 'ip netns delete' the ` +
+        `ebill-${options.tag}-* namespaces listed by 'ip netns list'); nothing was changed`,
+    );
+  const base = ensureRootfs(log);
+  mkdirSync(stateDir, { recursive: true });
   const state: HostsState = {
     version: 1,
     controllerNamespace: controller,
@@ -152,6 +160,12 @@ function sharedSubnet(hosts: readonly TestHostSpec[]): string {
 }
 
 /** The controller's namespace: a bridge at <subnet>.1 that every host's link joins. */
+function namespaceExists(name: string): boolean {
+  return run("ip", ["netns", "list"])
+    .split("\n")
+    .some((line) => line.split(" ")[0] === name);
+}
+
 function addController(controller: string, subnet: string): void {
   run("ip", ["netns", "add", controller]);
   run("ip", ["-n", controller, "link", "set", "lo", "up"]);
