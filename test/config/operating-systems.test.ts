@@ -117,6 +117,8 @@ describe("inventory and plan of a stack with several OS families", () => {
         reason: expect.stringMatching(
           /sbx-pc1 \(10\.231\.0\.31\) runs Windows.*not configured over SSH.*probing/,
         ),
+        // Left out on purpose: nothing unchecked, so it does not keep a drift issue open.
+        notApplicable: true,
       },
     ]);
   });
