@@ -40,7 +40,7 @@ export function hostVars(
       env.hosts.map((h) => [h.name, firewallPorts(env, h.roles)]),
     ),
 
-    ebill_app_version: app.version,
+    ebill_app_stub_version: app.version,
     ebill_app_port: app.port,
     ebill_app_context_path: app.contextPath,
     ebill_app_install_dir: app.installDir,
