@@ -5,6 +5,8 @@
  * time, each taken out of the proxy first and put back only when the role's health check passed
  * (site.yml's app play restarts, then waits for the service's own health answer); the other app
  * hosts carry the traffic meanwhile. Hosts without such a change are applied together, first.
+ * A stack with one app host has no other host to carry the traffic: everything is one run, as the
+ * separate runs would only cost time (one more Ansible start each).
  */
 import type { Environment } from "../model/environment.ts";
 import type { Change } from "../plan/types.ts";
@@ -36,7 +38,7 @@ export async function applyRolling(
   apply: (limit: string[]) => Promise<unknown>,
   say: (line: string) => void,
 ): Promise<void> {
-  const restarting = restartingAppHosts(env, changes);
+  const restarting = appHosts(env).length > 1 ? restartingAppHosts(env, changes) : [];
   const together = [...new Set(changes.map(hostOf))].filter((h) => !restarting.includes(h)).sort();
   if (together.length > 0) await apply(together);
   const members = new Set(appHosts(env).map((h) => h.name));

@@ -61,6 +61,21 @@ describe("applying the hosts part with rolling restarts", () => {
     ]);
   });
 
+  it("applies a stack with one app host in one run: no other host could carry the traffic", async () => {
+    const input = sandboxInput();
+    input.hosts = input.hosts!.map((h) => (h.name === "sbx-app" ? { ...h, roles: ["app" as const] } : h));
+    const runs: string[][] = [];
+    const oneApp = CHANGES.filter((c) => !c.id.startsWith("sbx-app2/"));
+    await applyRolling(
+      parsed(input),
+      connection,
+      oneApp,
+      async (limit) => runs.push(limit),
+      () => {},
+    );
+    expect(runs).toEqual([["sbx-app", "sbx-db"]]);
+  });
+
   it("stops at a failed app host: it stays out of the proxy, the next is not touched", async () => {
     const runs: string[][] = [];
     const failing = async (limit: string[]) => {
