@@ -21,6 +21,9 @@ export const ROLE_KINDS: Record<string, string> = {
   ebill_backup: "host.backup",
 };
 
+/** The kind of a change to the e-bill service's configuration files (secrets included). */
+export const APP_CONFIG_KIND = "host.appConfig";
+
 /** Roles whose failures are findings to report, not errors that stop the plan. */
 const PROBE_ROLES = new Set(["signature_probe"]);
 
@@ -243,7 +246,7 @@ export function interpret(json: AnsibleJson): Interpretation {
     const what = subjectOf(o);
     const kind =
       o.role === "ebill_app" && (/\.properties$/.test(what) || r.censored)
-        ? "host.appConfig"
+        ? APP_CONFIG_KIND
         : (ROLE_KINDS[o.role ?? ""] ?? "host.other");
     const id = `${o.host}${what.startsWith("/") ? what : `/${what}`}`;
     const described = describe(r);

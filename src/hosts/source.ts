@@ -1,6 +1,7 @@
 /**
  * The hosts' part of plan, apply and drift: tasks/ansible/site.yml in check mode with diffs for a
- * plan (each changed task a Change), the same playbook for the hosts with changes on apply.
+ * plan (each changed task a Change), the same playbook for the hosts with changes on apply, app
+ * hosts whose service restarts one at a time out of the proxy (rolling.ts).
  */
 import net from "node:net";
 import { run } from "../base/exec.ts";
@@ -10,7 +11,8 @@ import type { Change, PlanSource, Skipped } from "../plan/types.ts";
 import { redactDeep, secretValues } from "../config/redact.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
-import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
+import { interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
+import { applyRolling } from "./rolling.ts";
 import { secretVars } from "./vars.ts";
 import { isManaged } from "../inventory/render.ts";
 import { OPERATING_SYSTEMS, osManaged } from "../model/operating-systems.ts";
@@ -152,7 +154,13 @@ export const hostsSource: PlanSource = {
           "hosts: the hosts changed since the plan was made (a hand edit or another apply); nothing was changed. Make a new plan and review it.",
         );
     }
-    const hosts = [...new Set(changes.map(hostOf))].sort();
-    await runSite(env, { check: false, limit: hosts, notice: (l) => process.stderr.write(`${l}\n`) });
+    const say = (line: string) => process.stderr.write(`${line}\n`);
+    await applyRolling(
+      env,
+      connectionOrThrow(env),
+      changes,
+      (limit) => runSite(env, { check: false, limit, notice: say }),
+      say,
+    );
   },
 };

@@ -40,7 +40,9 @@ export function hostVars(
       env.hosts.map((h) => [h.name, firewallPorts(env, h.roles)]),
     ),
 
-    ebill_app_version: app.version,
+    // Only the test hosts' stand-in takes a version, once, when first installed: what a host runs is
+    // its package's version, the upgrade's business (docs/backups-upgrades.md), never configuration.
+    ...(connection.testHosts ? { ebill_app_stub_version: app.version } : {}),
     ebill_app_port: app.port,
     ebill_app_context_path: app.contextPath,
     ebill_app_install_dir: app.installDir,

@@ -18,17 +18,14 @@
  */
 import { withClient } from "../db/connect.ts";
 import type { HostsConnection } from "../hosts/connection.ts";
+import { appHosts, drainFromProxy, setProxyMembers } from "../hosts/proxy.ts";
 import { onHost, shellQuote, tryOnHost } from "../hosts/ssh.ts";
-import { isManaged } from "../inventory/render.ts";
 import type { Environment, Host } from "../model/environment.ts";
 import { resolveSecret } from "../config/secrets.ts";
 import { networkScope, probe, STATUS_CALL, type ProbeTarget } from "../probe/probe.ts";
 import { connectionOf, runBackup } from "../backup/backup.ts";
 import { readRelease, type Release } from "./release.ts";
 import { appliedMigrations, finishRun, openRun, runMigrations, startRun, type OpenRun } from "./state.ts";
-
-/** The file a proxy host balances over: one `address:port` per line (the sandbox proxy reads it per request). */
-export const PROXY_BACKENDS = "/etc/ebill-proxy/backends";
 
 export interface HostStep {
   host: string;
@@ -56,10 +53,6 @@ export interface UpgradeReport {
   hosts: { host: string; from: string | null; outcome: HostOutcome; detail: string }[];
   migrations: string;
 }
-
-export const appHosts = (env: Environment) =>
-  env.hosts.filter((h) => isManaged(h) && h.roles.includes("app"));
-const proxyHosts = (env: Environment) => env.hosts.filter((h) => isManaged(h) && h.roles.includes("proxy"));
 
 /** The version a host runs: the folder `current` points at, or null when nothing was installed. */
 async function installedVersion(
@@ -104,25 +97,6 @@ function serviceCommand(env: Environment, connection: HostsConnection, verb: "st
   return connection.serviceManager === "script"
     ? `${shellQuote(`${env.app.installDir}/bin/ebill-appctl`)} ${verb}`
     : `systemctl ${verb} ebill-app`;
-}
-
-/** Writes every proxy host's backends: the app hosts in `members`, in declared order. */
-async function setProxyMembers(
-  env: Environment,
-  connection: HostsConnection,
-  members: Set<string>,
-): Promise<void> {
-  const lines = appHosts(env)
-    .filter((h) => members.has(h.name))
-    .map((h) => `${h.address}:${env.app.port}\n`)
-    .join("");
-  for (const proxy of proxyHosts(env))
-    await onHost(
-      connection,
-      proxy,
-      `mkdir -p ${shellQuote(PROXY_BACKENDS.replace(/\/[^/]+$/, ""))} && cat > ${shellQuote(`${PROXY_BACKENDS}.new`)} && mv ${shellQuote(`${PROXY_BACKENDS}.new`)} ${shellQuote(PROXY_BACKENDS)}`,
-      lines,
-    );
 }
 
 /** Unpacks a package next to the others and points `current` at it (`previous` at the old one). */
@@ -186,9 +160,6 @@ async function healthy(
   return { ok: false, evidence };
 }
 
-/** Lets requests the proxy already sent to a host finish before it stops. */
-const DRAIN_MS = 1000;
-
 // ---------------------------------------------------------------------------------------------
 // The rollout
 
@@ -237,9 +208,7 @@ export async function applyUpgrade(env: Environment, options: ApplyOptions = {})
       continue;
     }
     say(`${host.name}: ${step.from ? `upgrade ${step.from} → ${target}` : `install ${target}`}`);
-    members.delete(host.name);
-    await setProxyMembers(env, connection, members);
-    await new Promise((resolve) => setTimeout(resolve, DRAIN_MS));
+    await drainFromProxy(env, connection, members, host.name);
     await onHost(connection, host, serviceCommand(env, connection, "stop"));
     await installPackage(env, connection, host, release);
     const pending = release.up.filter((m) => plan.migrations.includes(m.file));

@@ -14,7 +14,8 @@ import { reachable } from "../hosts/source.ts";
 import type { Environment } from "../model/environment.ts";
 import type { Change, PlanSource } from "../plan/types.ts";
 import { releasesDir } from "./release.ts";
-import { appHosts, applyUpgrade, planUpgrade, type UpgradePlan } from "./rollout.ts";
+import { appHosts } from "../hosts/proxy.ts";
+import { applyUpgrade, planUpgrade, type UpgradePlan } from "./rollout.ts";
 
 export const UPGRADE_KIND = "app.upgrade";
 

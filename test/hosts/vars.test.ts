@@ -21,3 +21,13 @@ describe("time servers", () => {
     expect(hostVars(parsed(input), connection)).not.toHaveProperty("baseline_ntp_servers");
   });
 });
+
+describe("the product version", () => {
+  it("is not host configuration: a changed app.version changes no role variable of real servers", () => {
+    const input = sandboxInput();
+    const production = { serviceManager: "systemd", testHosts: false } as const;
+    const before = hostVars(parsed(input), production);
+    input.app = { ...input.app, version: "9.9.9" };
+    expect(hostVars(parsed(input), production)).toEqual(before);
+  });
+});

@@ -40,6 +40,8 @@ import {
 
 const APPS = ["sbx-app", "sbx-app2"];
 const PROXY = "sbx-proxy";
+/** The proxy listens where the proxy role's firewall lets clients in (80), in front of the app hosts' port. */
+const PROXY_PORT = 80;
 
 interface Call {
   at: number;
@@ -71,10 +73,12 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     EBILL_DB_PASSWORD: db.server.env.EBILL_DB_PASSWORD,
     EBILL_OPS_RELEASES_DIR: releases,
   });
-  const stackAt = (version: string) => {
-    const env: Environment = { ...structuredClone(ctx.env), app: { ...ctx.env.app, version } };
+  const stackWith = (change: (env: Environment) => void) => {
+    const env = structuredClone(ctx.env);
+    change(env);
     return writeStackFile(mkdtempSync(path.join(ctx.dir, "v")), env);
   };
+  const stackAt = (version: string) => stackWith((env) => (env.app.version = version));
   const cli = (args: string[], version: string) =>
     ebillOps([...args, "--stack", stackAt(version)], { env: cliEnv() });
   const running = (host: string) => sshRun(ctx.state, host, "readlink /opt/ebill/current || true").trim();
@@ -117,7 +121,11 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
       maxAgeHours: 26,
     };
     ctx = await startTestHosts(env, testSubnet(12), `u${process.pid % 100000}`);
-    await runSite(ctx.env, { check: false, limit: APPS });
+    // The hosts get the database password the CLI runs with (the sandbox database's), so a later
+    // plan has no secrets to rewrite.
+    process.env.EBILL_DB_PASSWORD = db.server.env.EBILL_DB_PASSWORD;
+    // Every host converged, so a later plan shows only what a test changes.
+    await runSite(ctx.env, { check: false });
 
     releases = mkdtempSync(path.join(tmpdir(), "ebill-releases-"));
     await writeSandboxRelease(releases, { version: "1.0.3", upgradesFrom: [] });
@@ -152,7 +160,7 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     sshRun(
       ctx.state,
       PROXY,
-      `setsid nohup python3 /usr/local/bin/ebill-proxy.py ${ctx.env.app.port} /etc/ebill-proxy/backends >/var/log/ebill-proxy.log 2>&1 </dev/null &`,
+      `setsid nohup python3 /usr/local/bin/ebill-proxy.py ${PROXY_PORT} /etc/ebill-proxy/backends >/var/log/ebill-proxy.log 2>&1 </dev/null &`,
     );
   }, 600_000);
 
@@ -190,7 +198,7 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     );
     loop.stdin!.end(
       JSON.stringify({
-        url: `http://${proxy.address}:${ctx.env.app.port}${ctx.env.app.contextPath}/api/medical`,
+        url: `http://${proxy.address}:${PROXY_PORT}${ctx.env.app.contextPath}/api/medical`,
         appId: ctx.env.interfaces.fiscal.appId,
         appKey: process.env.FISCAL_APP_KEY,
       }),
@@ -360,16 +368,18 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     expect(backends).toHaveLength(2);
   }, 400_000);
 
-  it("carries the upgrade in the stack's plan and apply: one change per app host, then none", async () => {
+  it("carries the upgrade in the stack's plan and apply with no restart by the hosts part and no failed call", async () => {
     await writeSandboxRelease(releases, {
       version: "1.0.8",
       upgradesFrom: ["1.0.7"],
       up: "ALTER TABLE ebill.bill_type ADD COLUMN release_108_note text;",
       down: "ALTER TABLE ebill.bill_type DROP COLUMN release_108_note;",
     });
+    const first = callsFrom();
     const plan = await cli(["plan", "--json"], "1.0.8");
     expect(plan.code, plan.stderr).toBe(2);
-    const upgrades = (JSON.parse(plan.stdout) as Plan).changes.filter((c) => c.source === "upgrade");
+    const changes = (JSON.parse(plan.stdout) as Plan).changes;
+    const upgrades = changes.filter((c) => c.source === "upgrade");
     expect(upgrades.map((c) => [c.kind, c.id, c.action, c.before, c.after])).toEqual(
       APPS.map((host) => [
         "app.upgrade",
@@ -381,7 +391,16 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     );
 
     const apply = await cli(["apply", "--yes"], "1.0.8");
+    await new Promise((r) => setTimeout(r, 600));
+    const seen = unavailability(calls.slice(first));
+    console.log(
+      `GitOps plan + apply of app.version 1.0.7 → 1.0.8 (2 app hosts): ${seen.calls} calls through the proxy, ${seen.failed} failed, longest gap between answers ${seen.longestGapMs} ms`,
+    );
     expect(apply.code, apply.stderr).toBe(0);
+    // The version is the upgrade's alone: the hosts part had nothing to write, so nothing restarted every app host at once.
+    expect(changes.filter((c) => c.source === "hosts").map((c) => c.id)).toEqual([]);
+    expect(seen.calls).toBeGreaterThan(10);
+    expect(seen.failed, JSON.stringify(calls.slice(first).filter((c) => !c.ok))).toBe(0);
     expect(apply.stdout).toContain("产品升级 app.upgrade sbx-app");
     expect(apply.stderr).toMatch(/upgrade: backup \d{8}T\d{6}Z taken/);
     expect(apply.stderr.indexOf("sbx-app healthy")).toBeLessThan(apply.stderr.indexOf("sbx-app2: upgrade"));
@@ -396,5 +415,45 @@ describe.skipIf(SKIP_REASON)("rolling product upgrade behind a proxy", () => {
     const again = await cli(["plan", "--json"], "1.0.8");
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as Plan).changes).toEqual([]);
+  }, 600_000);
+
+  it("restarts the app hosts for a configuration change one at a time, with no failed call", async () => {
+    const timeoutMs = ctx.env.interfaces.his.timeoutMs + 5000;
+    const stack = stackWith((env) => {
+      env.app.version = "1.0.8";
+      env.interfaces.his.timeoutMs = timeoutMs;
+    });
+    const pidsBefore = APPS.map(pidOf);
+    const first = callsFrom();
+    const plan = await ebillOps(["plan", "--json", "--stack", stack], { env: cliEnv() });
+    expect(plan.code, plan.stderr).toBe(2);
+    // The configuration file and the restart it causes, on both app hosts, nothing else.
+    const changed = (JSON.parse(plan.stdout) as Plan).changes.map((c) => c.id);
+    expect([...new Set(changed.map((id) => id.split("/")[0]))].sort()).toEqual(APPS);
+    for (const host of APPS) expect(changed).toContain(`${host}/opt/ebill/conf/application.properties`);
+
+    const apply = await ebillOps(["apply", "--yes", "--stack", stack], { env: cliEnv() });
+    await new Promise((r) => setTimeout(r, 600));
+    const seen = unavailability(calls.slice(first));
+    console.log(
+      `plan + apply of his.timeout-ms (2 app hosts restarted): ${seen.calls} calls through the proxy, ${seen.failed} failed, longest gap between answers ${seen.longestGapMs} ms`,
+    );
+    expect(apply.code, apply.stderr).toBe(0);
+    expect(seen.calls).toBeGreaterThan(10);
+    expect(seen.failed, JSON.stringify(calls.slice(first).filter((c) => !c.ok))).toBe(0);
+    for (const [i, host] of APPS.entries()) {
+      expect(pidOf(host), `${host} restarted with its new configuration`).not.toBe(pidsBefore[i]);
+      expect(sshRun(ctx.state, host, "cat /opt/ebill/conf/application.properties")).toContain(
+        `his.timeout-ms=${timeoutMs}`,
+      );
+      expect(running(host)).toBe("/opt/ebill/releases/1.0.8");
+    }
+    // One at a time: the second host left the proxy only after the first was back in it.
+    expect(apply.stderr.indexOf("hosts: sbx-app back in the proxy")).toBeGreaterThan(-1);
+    expect(apply.stderr.indexOf("hosts: sbx-app back in the proxy")).toBeLessThan(
+      apply.stderr.indexOf("hosts: sbx-app2 out of the proxy"),
+    );
+    const again = await ebillOps(["plan", "--json", "--stack", stack], { env: cliEnv() });
+    expect(again.code, again.stderr).toBe(0);
   }, 600_000);
 });

@@ -4,8 +4,12 @@
 Reads application.properties from the directory given as the first argument and serves
 GET <context path>/health (200, "UP <version>") on server.port, so the role's health check and
 the patch rollout's service check have a real service to talk to. It never reads the secrets.
+The version it reports is the one it was installed as (release.json beside this file, written
+once, as the vendor's installer records what it placed), never the configuration's: like the real
+service, only an upgrade changes what runs.
 """
 import http.server
+import json
 import os
 import sys
 
@@ -20,7 +24,11 @@ with open(os.path.join(conf_dir, "application.properties"), encoding="utf-8") as
 
 port = int(props.get("server.port", "8081"))
 context = props.get("server.servlet.context-path", "/medical-web")
-version = props.get("ebill.version", "unknown")
+try:
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "release.json"), encoding="utf-8") as f:
+        version = json.load(f)["version"]
+except (OSError, ValueError, KeyError):
+    version = "unknown"
 # A test can make the service unhealthy on purpose by creating this file.
 unhealthy_flag = os.path.join(conf_dir, "UNHEALTHY")
 
