@@ -57,10 +57,14 @@ export const upgradeSource: PlanSource = {
     if (hosts.length === 0)
       return { ok: false, reason: "the stack declares no app host", notApplicable: true };
     const manifest = path.join(releasesDir(), env.app.version, "manifest.json");
+    // A repository without the release does not manage this stack's upgrades (Lingshui's and the
+    // sandbox's versions were installed by the vendor): nothing to check, so a drift issue can
+    // still close; an unreachable app host below is different, its version is simply not known.
     if (!existsSync(manifest))
       return {
         ok: false,
         reason: `no release ${env.app.version} (${manifest}): the app hosts' version is not planned; add the release to releases/ to plan its upgrade`,
+        notApplicable: true,
       };
     const connection = hostsConnection(env);
     if (!connection.ok) return connection;
