@@ -182,23 +182,23 @@ async function insertRows(
   );
   for (const link of spec.links ?? []) {
     // A new row has no links yet (they cascade with their owner): nothing to delete first.
-    if (!created) await deleteLinks(db, schema, spec, link, rows);
+    if (!created) await deleteByKey(db, qualified(schema, link.table), link.ownerColumns, spec, rows);
     await insertLinks(db, schema, spec, link, rows);
   }
 }
 
-async function deleteLinks(
+/** Deletes the rows of `table` whose `columns` equal the key of one of `rows` (one statement). */
+async function deleteByKey(
   db: Db,
-  schema: string,
+  table: string,
+  columns: readonly string[],
   spec: RowTable,
-  link: LinkTable,
   rows: Fields[],
-): Promise<void> {
+) {
   const keys = keyColumns(spec);
-  const t = qualified(schema, link.table);
-  const match = link.ownerColumns.map((c, i) => `${t}.${quoteIdent(c)} = d.k${i}`).join(" AND ");
+  const match = columns.map((c, i) => `${table}.${quoteIdent(c)} = d.k${i}`).join(" AND ");
   await db.query(
-    `DELETE FROM ${t} USING ${unnestOf(keys)} AS d(${keys.map((_, i) => `k${i}`).join(", ")}) WHERE ${match}`,
+    `DELETE FROM ${table} USING ${unnestOf(keys)} AS d(${keys.map((_, i) => `k${i}`).join(", ")}) WHERE ${match}`,
     arrays(keys, rows),
   );
 }
@@ -224,13 +224,8 @@ async function insertLinks(
 /** Deletes rows by key in one statement (link rows go with them: ON DELETE CASCADE). */
 async function deleteRows(db: Db, schema: string, spec: RowTable, rows: Fields[]): Promise<void> {
   if (rows.length === 0) return;
-  const keys = keyColumns(spec);
-  const t = qualified(schema, spec.table);
-  const match = keys.map((c, i) => `${t}.${quoteIdent(c.column)} = d.k${i}`).join(" AND ");
-  await db.query(
-    `DELETE FROM ${t} USING ${unnestOf(keys)} AS d(${keys.map((_, i) => `k${i}`).join(", ")}) WHERE ${match}`,
-    arrays(keys, rows),
-  );
+  const columns = keyColumns(spec).map((c) => c.column);
+  await deleteByKey(db, qualified(schema, spec.table), columns, spec, rows);
 }
 
 /** The write of a configuration kind: one insert for its creates, one upsert for its updates, one delete. */
