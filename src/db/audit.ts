@@ -8,6 +8,10 @@
  * what happened outside a transaction: a refusal before anything was touched, a failure after the
  * rollback, a hosts-only apply.
  *
+ * A record's changes go to `change_list` (json: jsonb's input costs a third of a large apply);
+ * `changes` (jsonb) keeps those of records written by older versions, and gets '[]' from this one,
+ * so an older ebill-ops reading the table still works (docs/database.md).
+ *
  * Every text goes through auditSafe: a NUL or a lone UTF-16 surrogate in a stack value must not
  * make the audit insert fail (PostgreSQL refuses both in text and jsonb), least of all when the
  * record is the only trace of a failed apply.
@@ -64,6 +68,8 @@ function values(record: AuditRecord): unknown[] {
     r.actor,
     r.at,
     r.planHash,
+    // `changes` (jsonb) gets '[]': older versions read it, newer ones change_list (see the schema).
+    "[]",
     changesJson(record.changes),
     r.result,
     r.error ?? null,
@@ -75,7 +81,7 @@ function values(record: AuditRecord): unknown[] {
 }
 
 const COLUMNS =
-  "stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason, rehearsed_at, dirty, diff_hash, db_committed";
+  "stack, commit, actor, at, plan_hash, changes, change_list, result, error, emergency_reason, rehearsed_at, dirty, diff_hash, db_committed";
 
 /**
  * Inserts a record on the caller's session (inside its transaction when one is open) and returns
@@ -84,7 +90,7 @@ const COLUMNS =
 export async function insertAudit(db: Db, record: AuditRecord, dbCommitted: boolean): Promise<number> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO ${qualified(OPS_SCHEMA, OPS.audit)} (${COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::json, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
     [...values(record), dbCommitted],
   );
   return Number(rows[0]!.id);
@@ -99,8 +105,8 @@ export async function updateAudit(
 ): Promise<void> {
   await db.query(
     `UPDATE ${qualified(OPS_SCHEMA, OPS.audit)}
-        SET (${COLUMNS}) = ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, COALESCE($13, db_committed))
-      WHERE id = $14`,
+        SET (${COLUMNS}) = ($1, $2, $3, $4, $5, $6::jsonb, $7::json, $8, $9, $10, $11, $12, $13, COALESCE($14, db_committed))
+      WHERE id = $15`,
     [...values(record), dbCommitted ?? null, id],
   );
 }
@@ -146,7 +152,7 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
       dirty: boolean | null;
       diff_hash: string | null;
     }>(
-      `SELECT stack, commit, actor, at, plan_hash, changes, result, error, emergency_reason,
+      `SELECT stack, commit, actor, at, plan_hash, ${has.has("change_list") ? "COALESCE(change_list, changes::json)" : "changes"} AS changes, result, error, emergency_reason,
               ${optional("rehearsed_at", "timestamptz")}, ${optional("dirty", "boolean")}, ${optional("diff_hash", "text")}
          FROM ${qualified(OPS_SCHEMA, OPS.audit)} WHERE stack = $1 ORDER BY at DESC, id DESC LIMIT $2`,
       [env.name, limit],

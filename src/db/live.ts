@@ -10,7 +10,8 @@ import { byCodePoint } from "../base/canonical.ts";
 import { fieldValues } from "./providers/columns.ts";
 import { PROVIDERS, providerOf } from "./providers/index.ts";
 import type { Db, LiveObject } from "./providers/types.ts";
-import { OPS, OPS_SCHEMA, qualified, schemaOf } from "./reference-schema.ts";
+import { schemaOf } from "./reference-schema.ts";
+import { disabledByTool, rowKey } from "./disabled-by-tool.ts";
 
 export type LiveState = Record<DatabaseKind, LiveObject[]>;
 
@@ -27,37 +28,20 @@ export async function readLiveState(db: Db, env: Environment): Promise<LiveState
 }
 
 /**
- * Which disabled rows were disabled by someone else than ebill-ops: a row is "ours" when the last
- * change the audit records for it (in a committed apply of this stack) wrote `enabled: false`.
- * Anything else (the newest recorded write enabled it, or the tool never wrote it) was turned off
- * in the product by a person, and re-enabling it is shown as such. One query, only for the rows
- * that are disabled now.
+ * Marks the disabled rows ebill-ops did not disable (disabled-by-tool.ts tells): a person turned
+ * them off in the product, and re-enabling one is shown as such. Nothing to ask when none is disabled.
  */
 async function markDisabledOutside(db: Db, env: Environment, state: LiveState): Promise<void> {
   const disabled = DATABASE_KINDS.flatMap((kind) =>
     state[kind].filter((o) => o.fields.enabled === false).map((o) => ({ kind, o })),
   );
   if (disabled.length === 0) return;
-  const audit = qualified(OPS_SCHEMA, OPS.audit);
-  const { rows: ready } = await db.query<{ ok: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'db_committed') AS ok`,
-    [audit],
+  const ours = await disabledByTool(
+    db,
+    env.name,
+    disabled.map((d) => [d.kind, d.o.id]),
   );
-  const ours = new Set<string>();
-  if (ready[0]!.ok) {
-    const { rows } = await db.query<{ kind: string; id: string }>(
-      `SELECT kind, id FROM (
-         SELECT DISTINCT ON (c->>'kind', c->>'id') c->>'kind' AS kind, c->>'id' AS id, c->'after'->'enabled' AS enabled
-           FROM ${audit} a CROSS JOIN LATERAL jsonb_array_elements(a.changes) AS c
-          WHERE a.stack = $1 AND a.db_committed
-            AND (c->>'kind', c->>'id') IN (SELECT * FROM unnest($2::text[], $3::text[]))
-          ORDER BY c->>'kind', c->>'id', a.id DESC
-       ) last WHERE enabled = 'false'::jsonb`,
-      [env.name, disabled.map((d) => d.kind), disabled.map((d) => d.o.id)],
-    );
-    for (const r of rows) ours.add(`${r.kind}\u0000${r.id}`);
-  }
-  for (const { kind, o } of disabled) if (!ours.has(`${kind}\u0000${o.id}`)) o.usage.disabledOutside = true;
+  for (const { kind, o } of disabled) if (!ours.has(rowKey(kind, o.id))) o.usage.disabledOutside = true;
 }
 
 /**

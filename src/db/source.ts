@@ -29,9 +29,10 @@
 import { actor } from "../base/actor.ts";
 import { sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
-import { DATABASE_KINDS, type DatabaseKind } from "../model/environment.ts";
+import { DATABASE_KINDS } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";
 import { changesJson, insertAudit, updateAudit } from "./audit.ts";
+import { updateDisabledByTool } from "./disabled-by-tool.ts";
 import { countBills } from "./bill-counts.ts";
 import { connect, DatabaseNotAnswering } from "./connect.ts";
 import { annotate, planChanges, SOURCE_NAME } from "./diff.ts";
@@ -133,25 +134,27 @@ function checkHash(live: LiveState, expected: string | undefined): void {
 }
 
 /**
- * Writes `changes` in the open transaction, in batches per kind. Only ever called right after
- * enforceInvariants on the same changes and the live state of the same transaction.
+ * Writes `changes` in the open transaction, in batches per kind: creates and updates in the kinds'
+ * order, then deletes in reverse. Only ever called right after enforceInvariants on the same changes
+ * and the live state of the same transaction.
  */
 async function writeChanges(db: Db, env: Environment, changes: Change[]): Promise<void> {
   const ctx = { env, schema: schemaOf(env) };
-  const ofKind = (kind: DatabaseKind, deletes: boolean) =>
-    changes.filter(
-      (c) =>
-        c.kind === kind &&
-        (c.action === "delete") === deletes &&
-        !(kind === "tablespaces" && c.action !== "update"),
-    );
+  const parts = new Map<string, Change[]>();
+  for (const c of changes) {
+    if (c.kind === "tablespaces" && c.action !== "update") continue; // created and dropped outside the transaction
+    const key = `${c.kind}:${c.action === "delete"}`;
+    const part = parts.get(key);
+    if (part) part.push(c);
+    else parts.set(key, [c]);
+  }
   for (const kind of DATABASE_KINDS) {
-    const part = ofKind(kind, false);
-    if (part.length > 0) await providerOf(kind).write(db, ctx, part);
+    const part = parts.get(`${kind}:false`);
+    if (part) await providerOf(kind).write(db, ctx, part);
   }
   for (const kind of [...DATABASE_KINDS].reverse()) {
-    const part = ofKind(kind, true);
-    if (part.length > 0) await providerOf(kind).write(db, ctx, part);
+    const part = parts.get(`${kind}:true`);
+    if (part) await providerOf(kind).write(db, ctx, part);
   }
 }
 
@@ -255,6 +258,7 @@ export async function applyDatabase(
       const record = auditAs(audit.record, steps.length > 0 ? "started" : "ok", steps);
       if (audit.id === undefined) audit.id = await insertAudit(db, record, true);
       else await updateAudit(db, audit.id, record, true);
+      await updateDisabledByTool(db, env.name, changes, audit.id);
       audit.written = record.result;
       committing = true;
       await db.query("COMMIT");

@@ -68,7 +68,9 @@ describe("the dynamic provider on a real database", () => {
     const { rows } = await sql.query<{
       result: string;
       changes: { kind: string; id: string; action: string }[];
-    }>("SELECT result, changes FROM ebill_ops.apply_audit WHERE stack = 'sandbox' ORDER BY id DESC LIMIT 1");
+    }>(
+      "SELECT result, change_list AS changes FROM ebill_ops.apply_audit WHERE stack = 'sandbox' ORDER BY id DESC LIMIT 1",
+    );
     expect(rows[0]).toMatchObject({
       result: "ok",
       changes: [{ kind: "paymentChannels", id: "09", action: "create" }],
