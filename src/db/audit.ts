@@ -8,9 +8,9 @@
  * what happened outside a transaction: a refusal before anything was touched, a failure after the
  * rollback, a hosts-only apply.
  *
- * A record's changes go to `change_list` (json: jsonb's input costs a third of a large apply);
- * `changes` (jsonb) keeps those of records written by older versions, and gets '[]' from this one,
- * so an older ebill-ops reading the table still works (docs/database.md).
+ * A record's changes are stored once per apply in ebill_ops.change_list (storeChangeList) and named
+ * by its records; `changes` (jsonb) keeps those of records written by older versions, and gets '[]'
+ * from this one, so an older ebill-ops reading the table still works (docs/database.md).
  *
  * Every text goes through auditSafe: a NUL or a lone UTF-16 surrogate in a stack value must not
  * make the audit insert fail (PostgreSQL refuses both in text and jsonb), least of all when the
@@ -60,7 +60,49 @@ export function changesJson(changes: AuditRecord["changes"]): string {
   return text;
 }
 
-function values(record: AuditRecord): unknown[] {
+/** The lists being stored or stored, by database: every record of one apply names the same one. */
+const STORED = new WeakMap<AuditRecord["changes"], Map<string, Promise<number>>>();
+
+/**
+ * Stores a record's list of changes in ebill_ops.change_list and returns its id: once per list and
+ * database, on a connection of its own, committed at once. Why apart from the record: the list of
+ * a 50,000-row apply is 11 MB of JSON, whose insert took a third of the apply inside its
+ * transaction; started as the apply begins (applyDatabase), it is written while the apply writes
+ * the rows, and the record, committed with the rows, only names it. Committed first, a list is
+ * never missing for a committed record; a list whose apply was killed before any record named it
+ * stays, unnamed and harmless.
+ */
+export function storeChangeList(
+  env: Pick<Environment, "kind" | "database" | "name">,
+  changes: AuditRecord["changes"],
+): Promise<number> {
+  const where = `${env.database.host}:${env.database.port}/${env.database.name}`;
+  let byDatabase = STORED.get(changes);
+  if (!byDatabase) STORED.set(changes, (byDatabase = new Map()));
+  let stored = byDatabase.get(where);
+  if (!stored) {
+    stored = withClient(env, async (db) => {
+      await ensureOpsSchema(db);
+      const { rows } = await db.query<{ id: string }>(
+        `INSERT INTO ${qualified(OPS_SCHEMA, OPS.changeList)} (stack, changes) VALUES ($1, $2::json) RETURNING id`,
+        [auditSafeText(env.name), changesJson(changes)],
+      );
+      return Number(rows[0]!.id);
+    }).catch((error: unknown) => {
+      throw new Error(
+        `the audit's list of changes could not be stored on a second connection to the database ` +
+          `(an apply uses two: check the role's or the server's connection limit): ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    });
+    byDatabase.set(where, stored);
+    // A failed store is tried again by the next record that needs it.
+    stored.catch(() => byDatabase.delete(where));
+  }
+  return stored;
+}
+
+function values(record: AuditRecord, changeListId: number): unknown[] {
   const r = auditSafe({ ...record, changes: [] });
   return [
     r.stack,
@@ -68,9 +110,9 @@ function values(record: AuditRecord): unknown[] {
     r.actor,
     r.at,
     r.planHash,
-    // `changes` (jsonb) gets '[]': older versions read it, newer ones change_list (see the schema).
+    // `changes` (jsonb) gets '[]': older versions read it, this one the stored list.
     "[]",
-    changesJson(record.changes),
+    changeListId,
     r.result,
     r.error ?? null,
     r.emergency ?? null,
@@ -81,17 +123,23 @@ function values(record: AuditRecord): unknown[] {
 }
 
 const COLUMNS =
-  "stack, commit, actor, at, plan_hash, changes, change_list, result, error, emergency_reason, rehearsed_at, dirty, diff_hash, db_committed";
+  "stack, commit, actor, at, plan_hash, changes, change_list_id, result, error, emergency_reason, rehearsed_at, dirty, diff_hash, db_committed";
 
 /**
  * Inserts a record on the caller's session (inside its transaction when one is open) and returns
  * its id. `dbCommitted` says the row commits together with the database changes it lists.
  */
-export async function insertAudit(db: Db, record: AuditRecord, dbCommitted: boolean): Promise<number> {
+export async function insertAudit(
+  db: Db,
+  env: Environment,
+  record: AuditRecord,
+  dbCommitted: boolean,
+): Promise<number> {
+  const listId = await storeChangeList(env, record.changes);
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO ${qualified(OPS_SCHEMA, OPS.audit)} (${COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::json, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-    [...values(record), dbCommitted],
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+    [...values(record, listId), dbCommitted],
   );
   return Number(rows[0]!.id);
 }
@@ -99,15 +147,17 @@ export async function insertAudit(db: Db, record: AuditRecord, dbCommitted: bool
 /** Rewrites record `id` (result, error, changes, ...) on the caller's session. */
 export async function updateAudit(
   db: Db,
+  env: Environment,
   id: number,
   record: AuditRecord,
   dbCommitted?: boolean,
 ): Promise<void> {
+  const listId = await storeChangeList(env, record.changes);
   await db.query(
     `UPDATE ${qualified(OPS_SCHEMA, OPS.audit)}
-        SET (${COLUMNS}) = ($1, $2, $3, $4, $5, $6::jsonb, $7::json, $8, $9, $10, $11, $12, $13, COALESCE($14, db_committed))
+        SET (${COLUMNS}) = ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, COALESCE($14, db_committed))
       WHERE id = $15`,
-    [...values(record), dbCommitted ?? null, id],
+    [...values(record, listId), dbCommitted ?? null, id],
   );
 }
 
@@ -118,8 +168,8 @@ export async function updateAudit(
 export async function writeAudit(env: Environment, record: AuditRecord, id?: number): Promise<number> {
   return withClient(env, async (db) => {
     await ensureOpsSchema(db);
-    if (id === undefined) return insertAudit(db, record, false);
-    await updateAudit(db, id, record);
+    if (id === undefined) return insertAudit(db, env, record, false);
+    await updateAudit(db, env, id, record);
     return id;
   });
 }
@@ -138,6 +188,10 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
     );
     const has = new Set(columns.map((c) => c.attname));
     const optional = (name: string, type: string) => (has.has(name) ? name : `NULL::${type} AS ${name}`);
+    // The stored list, or the jsonb column of a record written by an older version.
+    const changes = has.has("change_list_id")
+      ? `COALESCE((SELECT l.changes FROM ${qualified(OPS_SCHEMA, OPS.changeList)} l WHERE l.id = a.change_list_id), a.changes::json)`
+      : "changes";
     const { rows } = await db.query<{
       stack: string;
       commit: string | null;
@@ -152,9 +206,9 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
       dirty: boolean | null;
       diff_hash: string | null;
     }>(
-      `SELECT stack, commit, actor, at, plan_hash, ${has.has("change_list") ? "COALESCE(change_list, changes::json)" : "changes"} AS changes, result, error, emergency_reason,
+      `SELECT stack, commit, actor, at, plan_hash, ${changes} AS changes, result, error, emergency_reason,
               ${optional("rehearsed_at", "timestamptz")}, ${optional("dirty", "boolean")}, ${optional("diff_hash", "text")}
-         FROM ${qualified(OPS_SCHEMA, OPS.audit)} WHERE stack = $1 ORDER BY at DESC, id DESC LIMIT $2`,
+         FROM ${qualified(OPS_SCHEMA, OPS.audit)} a WHERE stack = $1 ORDER BY at DESC, id DESC LIMIT $2`,
       [env.name, limit],
     );
     return rows.map((r) => {

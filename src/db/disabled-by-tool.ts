@@ -18,6 +18,7 @@ import { OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 const AUDIT = qualified(OPS_SCHEMA, OPS.audit);
 const ROWS = qualified(OPS_SCHEMA, OPS.disabledByTool);
 const THROUGH = qualified(OPS_SCHEMA, OPS.disabledThrough);
+const LISTS = qualified(OPS_SCHEMA, OPS.changeList);
 
 /** A row's key in the sets below: its kind and id. */
 export const rowKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
@@ -38,34 +39,38 @@ async function layoutOf(db: Db): Promise<OpsLayout> {
   const { rows } = await db.query<OpsLayout>(
     `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS kept,
             EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'db_committed') AS audited,
-            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'change_list') AS "changeList"`,
+            EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'change_list_id') AS "changeList"`,
     [ROWS, THROUGH, AUDIT],
   );
   return rows[0]!;
 }
 
 /**
- * The last recorded write of each row in the committed records after `through`: true when it
- * disabled the row. `only` limits the answer to those rows (a plan asks about the disabled ones).
+ * The last recorded write of each row in the committed records after `through` (and before
+ * `until`, the apply's own record, whose changes the caller has): true when it disabled the row.
+ * `only` limits the answer to those rows (a plan asks about the disabled ones).
  */
 async function lastWritesAfter(
   db: Db,
   layout: OpsLayout,
   stack: string,
   through: number,
-  only?: readonly [string, string][],
+  options: { only?: readonly [string, string][]; until?: number } = {},
 ): Promise<Map<string, boolean>> {
+  const { only, until = Number.MAX_SAFE_INTEGER } = options;
   const last = new Map<string, boolean>();
   if (!layout.audited) return last;
-  const list = layout.changeList ? "COALESCE(a.change_list::jsonb, a.changes)" : "a.changes";
-  const filter = only ? `AND (c->>'kind', c->>'id') IN (SELECT * FROM unnest($3::text[], $4::text[]))` : "";
+  const list = layout.changeList
+    ? `COALESCE((SELECT l.changes::jsonb FROM ${LISTS} l WHERE l.id = a.change_list_id), a.changes)`
+    : "a.changes";
+  const filter = only ? `AND (c->>'kind', c->>'id') IN (SELECT * FROM unnest($4::text[], $5::text[]))` : "";
   const { rows } = await db.query<{ kind: string; id: string; off: boolean }>(
     `SELECT DISTINCT ON (c->>'kind', c->>'id') c->>'kind' AS kind, c->>'id' AS id,
             COALESCE(c->'after'->'enabled' = 'false'::jsonb, false) AS off
        FROM ${AUDIT} a CROSS JOIN LATERAL jsonb_array_elements(${list}) AS c
-      WHERE a.stack = $1 AND a.db_committed AND a.id > $2 ${filter}
+      WHERE a.stack = $1 AND a.db_committed AND a.id > $2 AND a.id < $3 ${filter}
       ORDER BY c->>'kind', c->>'id', a.id DESC`,
-    only ? [stack, through, only.map((r) => r[0]), only.map((r) => r[1])] : [stack, through],
+    only ? [stack, through, until, only.map((r) => r[0]), only.map((r) => r[1])] : [stack, through, until],
   );
   for (const r of rows) last.set(rowKey(r.kind, r.id), r.off);
   return last;
@@ -99,7 +104,7 @@ export async function disabledByTool(
 ): Promise<Set<string>> {
   const layout = await layoutOf(db);
   const kept = await keptRows(db, layout, stack);
-  const later = await lastWritesAfter(db, layout, stack, kept.through, rows);
+  const later = await lastWritesAfter(db, layout, stack, kept.through, { only: rows });
   const ours = new Set<string>();
   for (const [kind, id] of rows) {
     const key = rowKey(kind, id);
@@ -123,7 +128,8 @@ export async function updateDisabledByTool(
   const kept = await keptRows(db, layout, stack);
   const ours = new Set(kept.keys);
   const fold = (key: string, off: boolean) => (off ? ours.add(key) : ours.delete(key));
-  for (const [key, off] of await lastWritesAfter(db, layout, stack, kept.through)) fold(key, off);
+  const older = await lastWritesAfter(db, layout, stack, kept.through, { until: auditId });
+  for (const [key, off] of older) fold(key, off);
   for (const c of changes) fold(rowKey(c.kind, c.id), c.after?.enabled === false);
   const gone = [...kept.keys].filter((k) => !ours.has(k)).map(splitKey);
   const added = [...ours].filter((k) => !kept.keys.has(k)).map(splitKey);

@@ -52,6 +52,7 @@ export const OPS = {
   audit: "apply_audit",
   lockHolder: "lock_holder",
   owner: "owner",
+  changeList: "change_list",
   disabledByTool: "disabled_by_tool",
   disabledThrough: "disabled_through",
 } as const;
@@ -288,10 +289,18 @@ ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS dirty boolean NOT NULL DEFA
 ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS diff_hash text;
 -- True when the row was committed in the same transaction as the database changes it lists.
 ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS db_committed boolean NOT NULL DEFAULT false;
--- A record's changes, from this version on: json keeps the text as written, where jsonb parses and
--- rebuilds it (a 50,000-row apply's record cost a third of the apply as jsonb). Records written by
--- older versions keep theirs in \`changes\` (jsonb); newer ones write '[]' there.
-ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS change_list json;
+-- The changes a record lists, from this version on: stored once per apply in change_list and named
+-- by every record of that apply. Records written by older versions keep theirs in \`changes\`
+-- (jsonb); newer ones write '[]' there.
+ALTER TABLE ${o(OPS.audit)} ADD COLUMN IF NOT EXISTS change_list_id bigint;
+-- json keeps the text as written, where jsonb parses and rebuilds it; written on a connection of
+-- its own and committed before the record that names it (src/db/audit.ts says why).
+CREATE TABLE IF NOT EXISTS ${o(OPS.changeList)} (
+  id      bigserial   PRIMARY KEY,
+  stack   text        NOT NULL,
+  at      timestamptz NOT NULL DEFAULT now(),
+  changes json        NOT NULL
+);
 
 -- The rows ebill-ops itself disabled: the last change the audit records for the row set it
 -- disabled. Kept by the write layer in the apply's transaction, so a plan tells them from rows a
@@ -346,13 +355,15 @@ interface Queryable {
 export async function ensureOpsSchema(db: Queryable): Promise<void> {
   const { rows } = await db.query<{ ok: boolean }>(
     `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($4) IS NOT NULL
-            AND to_regclass($5) IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'change_list') AS ok`,
+            AND to_regclass($5) IS NOT NULL AND to_regclass($6) IS NOT NULL
+            AND EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($3) AND attname = 'change_list_id') AS ok`,
     [
       qualified(OPS_SCHEMA, OPS.owner),
       qualified(OPS_SCHEMA, OPS.lockHolder),
       qualified(OPS_SCHEMA, OPS.audit),
       qualified(OPS_SCHEMA, OPS.disabledThrough),
       qualified(OPS_SCHEMA, OPS.disabledByTool),
+      qualified(OPS_SCHEMA, OPS.changeList),
     ],
   );
   if (!rows[0]?.ok) await db.query(opsSchemaDdl());

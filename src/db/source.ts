@@ -31,7 +31,7 @@ import { sha256 } from "../base/canonical.ts";
 import type { Environment } from "../model/environment.ts";
 import { DATABASE_KINDS } from "../model/environment.ts";
 import type { AuditHook, AuditRecord, Change, PlanSource } from "../plan/types.ts";
-import { changesJson, insertAudit, updateAudit } from "./audit.ts";
+import { changesJson, insertAudit, storeChangeList, updateAudit } from "./audit.ts";
 import { updateDisabledByTool } from "./disabled-by-tool.ts";
 import { countBills } from "./bill-counts.ts";
 import { connect, DatabaseNotAnswering } from "./connect.ts";
@@ -160,8 +160,9 @@ async function writeChanges(db: Db, env: Environment, changes: Change[]): Promis
 
 /**
  * The audit row of a write whose caller brought none: who, when (the real time), what. There is no
- * plan to name, so its hash is that of the changes as the row records them (the text is made once,
- * for the row and the hash).
+ * plan to name, so its hash is that of the changes as the row records them. Read when the row is
+ * written (a getter), by when the text exists: storeChangeList made it while the rows were written,
+ * so the apply itself does not wait for the JSON of 50,000 changes.
  */
 function ownRecord(env: Environment, changes: Change[]): AuditHook {
   return {
@@ -171,7 +172,9 @@ function ownRecord(env: Environment, changes: Change[]): AuditHook {
       commit: null,
       actor: actor(),
       at: new Date().toISOString(),
-      planHash: sha256(changesJson(changes)),
+      get planHash() {
+        return sha256(changesJson(changes));
+      },
       changes,
       result: "ok",
     },
@@ -179,15 +182,15 @@ function ownRecord(env: Environment, changes: Change[]): AuditHook {
 }
 
 /** Best effort, on the apply's own session (it may be gone): the failure of a write without a caller's record. */
-async function recordFailure(db: Db, audit: AuditHook, error: unknown): Promise<void> {
+async function recordFailure(db: Db, env: Environment, audit: AuditHook, error: unknown): Promise<void> {
   const failed: AuditRecord = {
     ...audit.record,
     result: "failed",
     error: error instanceof Error ? error.message : String(error),
   };
-  await (audit.id === undefined ? insertAudit(db, failed, false) : updateAudit(db, audit.id, failed)).catch(
-    () => undefined,
-  );
+  await (
+    audit.id === undefined ? insertAudit(db, env, failed, false) : updateAudit(db, env, audit.id, failed)
+  ).catch(() => undefined);
 }
 
 /** What an audit row in state "started" says is still to come. */
@@ -225,6 +228,8 @@ export async function applyDatabase(
   const late = changes.filter((c) => c.kind === "tablespaces" && c.action === "delete").map((c) => c.id);
   // No write without its record: a caller that brings no audit row (a future task, a test) gets one.
   const audit = options.audit ?? ownRecord(env, changes);
+  // Its list of changes is stored on a connection of its own while the rows are written.
+  storeChangeList(env, audit.record.changes).catch(() => undefined);
   const lateSteps = late.length > 0 ? [`dropping tablespace(s) ${late.join(", ")} after the commit`] : [];
   const laterSources = audit.final ? [] : ["the sources applied after the database (hosts)"];
   let created: string[] = [];
@@ -241,7 +246,7 @@ export async function applyDatabase(
         ...lateSteps,
         ...laterSources,
       ]);
-      audit.id = await insertAudit(db, intent, false);
+      audit.id = await insertAudit(db, env, intent, false);
       audit.written = "started";
       created = await createTablespaces(db, env, early);
     }
@@ -256,8 +261,8 @@ export async function applyDatabase(
       // The record commits with the changes, or neither does.
       const steps = [...lateSteps, ...laterSources];
       const record = auditAs(audit.record, steps.length > 0 ? "started" : "ok", steps);
-      if (audit.id === undefined) audit.id = await insertAudit(db, record, true);
-      else await updateAudit(db, audit.id, record, true);
+      if (audit.id === undefined) audit.id = await insertAudit(db, env, record, true);
+      else await updateAudit(db, env, audit.id, record, true);
       await updateDisabledByTool(db, env.name, changes, audit.id);
       audit.written = record.result;
       committing = true;
@@ -277,10 +282,10 @@ export async function applyDatabase(
       ).catch(() => undefined);
       throw error;
     }
-    if (late.length > 0) await dropAfterCommit(db, late, audit, laterSources.length > 0);
+    if (late.length > 0) await dropAfterCommit(db, env, late, audit, laterSources.length > 0);
   } catch (error) {
     // A caller with its own record (applyPlan, Pulumi) records the failure itself.
-    if (!options.audit) await recordFailure(db, audit, error);
+    if (!options.audit) await recordFailure(db, env, audit, error);
     throw error;
   } finally {
     await releaseDatabaseLock(db, env.name).catch(() => undefined);
@@ -293,6 +298,7 @@ export async function applyDatabase(
  */
 async function dropAfterCommit(
   db: Db,
+  env: Environment,
   late: string[],
   audit: AuditHook,
   laterSourcesToRun: boolean,
@@ -307,7 +313,7 @@ async function dropAfterCommit(
     );
   }
   if (audit.id !== undefined && !laterSourcesToRun) {
-    await updateAudit(db, audit.id, auditAs(audit.record, "ok", []));
+    await updateAudit(db, env, audit.id, auditAs(audit.record, "ok", []));
     audit.written = "ok";
   }
 }

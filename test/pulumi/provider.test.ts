@@ -69,7 +69,8 @@ describe("the dynamic provider on a real database", () => {
       result: string;
       changes: { kind: string; id: string; action: string }[];
     }>(
-      "SELECT result, change_list AS changes FROM ebill_ops.apply_audit WHERE stack = 'sandbox' ORDER BY id DESC LIMIT 1",
+      `SELECT a.result, l.changes FROM ebill_ops.apply_audit a JOIN ebill_ops.change_list l ON l.id = a.change_list_id
+        WHERE a.stack = 'sandbox' ORDER BY a.id DESC LIMIT 1`,
     );
     expect(rows[0]).toMatchObject({
       result: "ok",
