@@ -65,41 +65,53 @@ const STORED = new WeakMap<AuditRecord["changes"], Map<string, Promise<number>>>
 
 /**
  * Stores a record's list of changes in ebill_ops.change_list and returns its id: once per list and
- * database, on a connection of its own, committed at once. Why apart from the record: the list of
- * a 50,000-row apply is 11 MB of JSON, whose insert took a third of the apply inside its
- * transaction; started as the apply begins (applyDatabase), it is written while the apply writes
- * the rows, and the record, committed with the rows, only names it. Committed first, a list is
- * never missing for a committed record; a list whose apply was killed before any record named it
- * stays, unnamed and harmless.
+ * database, committed at once, on `session` (a connection outside any transaction) or else on a
+ * connection of its own. Why apart from the record: the list of a 50,000-row apply is 11 MB of
+ * JSON, whose insert took a third of the apply inside its transaction; stored on its own connection
+ * as the apply begins (applyDatabase), it is written while the apply writes the rows, and the
+ * record, committed with the rows, only names it. Committed first, a list is never missing for a
+ * committed record; a list whose apply was killed before any record named it stays, unnamed.
  */
 export function storeChangeList(
   env: Pick<Environment, "kind" | "database" | "name">,
   changes: AuditRecord["changes"],
+  session?: Db,
 ): Promise<number> {
   const where = `${env.database.host}:${env.database.port}/${env.database.name}`;
   let byDatabase = STORED.get(changes);
   if (!byDatabase) STORED.set(changes, (byDatabase = new Map()));
   let stored = byDatabase.get(where);
   if (!stored) {
-    stored = withClient(env, async (db) => {
-      await ensureOpsSchema(db);
-      const { rows } = await db.query<{ id: string }>(
-        `INSERT INTO ${qualified(OPS_SCHEMA, OPS.changeList)} (stack, changes) VALUES ($1, $2::json) RETURNING id`,
-        [auditSafeText(env.name), changesJson(changes)],
-      );
-      return Number(rows[0]!.id);
-    }).catch((error: unknown) => {
-      throw new Error(
-        `the audit's list of changes could not be stored on a second connection to the database ` +
-          `(an apply uses two: check the role's or the server's connection limit): ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
-    });
+    stored = session ? insertChangeList(session, env.name, changes) : insertApart(env, changes);
     byDatabase.set(where, stored);
     // A failed store is tried again by the next record that needs it.
     stored.catch(() => byDatabase.delete(where));
   }
   return stored;
+}
+
+async function insertChangeList(db: Db, stack: string, changes: AuditRecord["changes"]): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO ${qualified(OPS_SCHEMA, OPS.changeList)} (stack, changes) VALUES ($1, $2::json) RETURNING id`,
+    [auditSafeText(stack), changesJson(changes)],
+  );
+  return Number(rows[0]!.id);
+}
+
+function insertApart(
+  env: Pick<Environment, "kind" | "database" | "name">,
+  changes: AuditRecord["changes"],
+): Promise<number> {
+  return withClient(env, async (db) => {
+    await ensureOpsSchema(db);
+    return insertChangeList(db, env.name, changes);
+  }).catch((error: unknown) => {
+    throw new Error(
+      `the audit's list of changes could not be stored on a second connection to the database ` +
+        `(a large apply uses two: check the role's or the server's connection limit): ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  });
 }
 
 function values(record: AuditRecord, changeListId: number): unknown[] {
@@ -168,6 +180,7 @@ export async function updateAudit(
 export async function writeAudit(env: Environment, record: AuditRecord, id?: number): Promise<number> {
   return withClient(env, async (db) => {
     await ensureOpsSchema(db);
+    await storeChangeList(env, record.changes, db);
     if (id === undefined) return insertAudit(db, env, record, false);
     await updateAudit(db, env, id, record);
     return id;

@@ -181,6 +181,21 @@ function ownRecord(env: Environment, changes: Change[]): AuditHook {
   };
 }
 
+/**
+ * A list of changes of this size or more is stored on a connection of its own while the rows are
+ * written: opening one costs about what storing a thousand changes does (authentication included).
+ */
+const LIST_STORED_APART = 1000;
+
+/**
+ * Starts storing the audit's list of changes (storeChangeList): a short one on the apply's session
+ * before its transaction, a long one on a connection of its own, waited for by the first record.
+ */
+async function startChangeList(db: Db, env: Environment, changes: Change[]): Promise<void> {
+  if (changes.length < LIST_STORED_APART) await storeChangeList(env, changes, db);
+  else storeChangeList(env, changes).catch(() => undefined);
+}
+
 /** Best effort, on the apply's own session (it may be gone): the failure of a write without a caller's record. */
 async function recordFailure(db: Db, env: Environment, audit: AuditHook, error: unknown): Promise<void> {
   const failed: AuditRecord = {
@@ -228,13 +243,12 @@ export async function applyDatabase(
   const late = changes.filter((c) => c.kind === "tablespaces" && c.action === "delete").map((c) => c.id);
   // No write without its record: a caller that brings no audit row (a future task, a test) gets one.
   const audit = options.audit ?? ownRecord(env, changes);
-  // Its list of changes is stored on a connection of its own while the rows are written.
-  storeChangeList(env, audit.record.changes).catch(() => undefined);
   const lateSteps = late.length > 0 ? [`dropping tablespace(s) ${late.join(", ")} after the commit`] : [];
   const laterSources = audit.final ? [] : ["the sources applied after the database (hosts)"];
   let created: string[] = [];
   try {
     await refuseOtherOwner(db, env.name);
+    await startChangeList(db, env, audit.record.changes);
     if (early.length > 0) {
       const before = await readSnapshot(db, env);
       checkHash(before, options.expectedLiveHash);
