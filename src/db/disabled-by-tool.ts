@@ -35,6 +35,9 @@ interface OpsLayout {
   changeList: boolean;
 }
 
+/** This version's layout, which an apply creates (ensureOpsSchema) before it writes. */
+const APPLYING: OpsLayout = { kept: true, audited: true, changeList: true };
+
 async function layoutOf(db: Db): Promise<OpsLayout> {
   const { rows } = await db.query<OpsLayout>(
     `SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AS kept,
@@ -83,17 +86,14 @@ interface Kept {
 
 async function keptRows(db: Db, layout: OpsLayout, stack: string): Promise<Kept> {
   if (!layout.kept) return { keys: new Set(), through: 0 };
-  const { rows } = await db.query<{ kind: string; id: string }>(
-    `SELECT kind, id FROM ${ROWS} WHERE stack = $1`,
+  const { rows } = await db.query<{ through: string; kinds: string[]; ids: string[] }>(
+    `SELECT COALESCE((SELECT audit_id FROM ${THROUGH} WHERE stack = $1), 0)::text AS through,
+            ARRAY(SELECT kind FROM ${ROWS} WHERE stack = $1 ORDER BY kind, id) AS kinds,
+            ARRAY(SELECT id FROM ${ROWS} WHERE stack = $1 ORDER BY kind, id) AS ids`,
     [stack],
   );
-  const mark = await db.query<{ audit_id: string }>(`SELECT audit_id FROM ${THROUGH} WHERE stack = $1`, [
-    stack,
-  ]);
-  return {
-    keys: new Set(rows.map((r) => rowKey(r.kind, r.id))),
-    through: Number(mark.rows[0]?.audit_id ?? 0),
-  };
+  const { through, kinds, ids } = rows[0]!;
+  return { keys: new Set(kinds.map((kind, i) => rowKey(kind, ids[i]!))), through: Number(through) };
 }
 
 /** Of `rows` (kind and id of rows disabled now), the keys of those ebill-ops disabled. */
@@ -116,7 +116,7 @@ export async function disabledByTool(
 /**
  * Brings the table up to date in the apply's transaction, right after its audit record `auditId`
  * was written: folds in the records of older versions, then this apply's changes, and moves the
- * mark to this record. A write of nothing is two short statements; a rollback undoes it all.
+ * mark to this record. Three short statements when nothing was disabled; a rollback undoes it all.
  */
 export async function updateDisabledByTool(
   db: Db,
@@ -124,7 +124,7 @@ export async function updateDisabledByTool(
   changes: readonly Change[],
   auditId: number,
 ): Promise<void> {
-  const layout = await layoutOf(db);
+  const layout = APPLYING; // the apply made sure of the tool's schema before its transaction
   const kept = await keptRows(db, layout, stack);
   const ours = new Set(kept.keys);
   const fold = (key: string, off: boolean) => (off ? ours.add(key) : ours.delete(key));
