@@ -140,6 +140,11 @@ export async function applyPlan(
   }
   if (options.emergency) record.emergency = options.emergency;
   const safe = options.redact(record);
+  // Every record of this apply names the same redacted list of changes: it is stored once.
+  const redacted = (r: AuditRecord): AuditRecord => ({
+    ...options.redact({ ...r, changes: [] }),
+    changes: safe.changes,
+  });
   const withChanges = sources.filter((s) => plan.changes.some((c) => c.source === s.name));
   let hook: AuditHook | undefined;
   const applied: string[] = [];
@@ -159,7 +164,7 @@ export async function applyPlan(
         const later = withChanges.slice(i).map((s) => s.name);
         const id = await options.writeAudit(
           env,
-          options.redact({
+          redacted({
             ...record,
             result: "started",
             error: `started; not finished yet: ${later.join(", ")}`,
@@ -179,14 +184,15 @@ export async function applyPlan(
     const message = error instanceof Error ? error.message : String(error);
     // With several sources, say which ones already went through: each is atomic on its own.
     record.error = applied.length > 0 ? `${message} (already applied: ${applied.join(", ")})` : message;
-    await writeAuditSafely(env, options, record, hook?.id);
+    await writeAuditSafely(env, options, redacted(record), hook?.id);
     throw error;
   }
   // The last source committed the record itself ("ok"), unless nothing did or steps followed it.
-  if (hook?.written !== "ok") await writeAuditSafely(env, options, record, hook?.id);
+  if (hook?.written !== "ok") await writeAuditSafely(env, options, redacted(record), hook?.id);
   return record;
 }
 
+/** Writes a record already redacted; a failure to write it is a warning naming what to record by hand. */
 async function writeAuditSafely(
   env: Environment,
   options: ApplyOptions,
@@ -194,11 +200,11 @@ async function writeAuditSafely(
   id: number | undefined,
 ): Promise<void> {
   try {
-    await options.writeAudit(env, options.redact(record), id);
+    await options.writeAudit(env, record, id);
   } catch (error) {
     options.progress(
-      `warning: the audit record could not be written (${error instanceof Error ? error.message : String(error)}); ` +
-        `record this apply by hand: ${options.redact(JSON.stringify({ ...record, changes: record.changes.length }))}`,
+      `warning: the audit record could not be written (${options.redact(error instanceof Error ? error.message : String(error))}); ` +
+        `record this apply by hand: ${JSON.stringify({ ...record, changes: record.changes.length })}`,
     );
   }
 }

@@ -243,6 +243,25 @@ describe("applyPlan", () => {
     expect(JSON.stringify(audit)).not.toContain("s3cret-value");
   });
 
+  it("every record of one apply names the same redacted list of changes (the store keeps it once)", async () => {
+    const db = memorySource("database", new Map(), new Map([["a", "s3cret-value"]]));
+    const hosts = memorySource("hosts", new Map(), new Map([["h", "1"]]));
+    const plan = await makePlan(env, [db, hosts]);
+    const written: AuditRecord[] = [];
+    const { opts } = options([], {
+      redact: <T>(v: T) => JSON.parse(JSON.stringify(v).split("s3cret-value").join("[redacted X]")) as T,
+    });
+    const store = opts.writeAudit;
+    opts.writeAudit = async (e: Environment, r: AuditRecord, id?: number) => {
+      written.push(r);
+      return store(e, r, id);
+    };
+    await applyPlan(env, plan, [db, hosts], opts);
+    expect(written.map((r) => r.result)).toEqual(["started", "ok"]);
+    expect(written[1]!.changes).toBe(written[0]!.changes);
+    expect(JSON.stringify(written[0]!.changes)).toContain("[redacted X]");
+  });
+
   it("changes nothing when not even the intent can be recorded", async () => {
     const live = new Map<string, string>();
     const db = memorySource("database", live, new Map([["a", "1"]]));
