@@ -6,6 +6,18 @@ import { unitTestFiles } from "./test/calendar/select.ts";
 // `integration` is every other test. `npm test` (and `npm run check`) runs both, unit first.
 const unit = unitTestFiles();
 
+/**
+ * Integration files run side by side, this many at a time. They can, because none shares a running
+ * part with another: each file starts its own PostgreSQL on a port the OS picked
+ * (test/harness/postgres.ts), its own temp dirs (EBILL_SANDBOX_DIR, simulator, git repositories),
+ * and its own namespace hosts (src/sandbox/netns.ts: namespaces and veths named by a per-process
+ * tag, SSH control sockets and state under the file's own state dir, the shared debootstrap tree
+ * built under a lock). Three on a 2-core machine: most of a file's time is spent waiting (a server
+ * starting, Ansible over SSH, a health check), and the longest file (test/upgrade/rolling.test.ts,
+ * minutes) runs beside the others instead of after them.
+ */
+const INTEGRATION_FILES_AT_ONCE = 3;
+
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
@@ -29,8 +41,8 @@ export default defineConfig({
           name: "integration",
           include: ["test/**/*.test.ts"],
           exclude: unit,
-          // Integration suites share one sandbox PostgreSQL and the namespace hosts; files run one at a time.
-          fileParallelism: false,
+          fileParallelism: true,
+          maxWorkers: INTEGRATION_FILES_AT_ONCE,
           sequence: { groupOrder: 1 },
         },
       },
