@@ -1,5 +1,6 @@
 import { defineConfig } from "vitest/config";
 import { unitTestFiles } from "./test/calendar/select.ts";
+import HostFilesFirst from "./test/host-files-first.ts";
 
 // Two projects: `npm test -- --project unit` runs in seconds (no database, no namespace hosts, no
 // browser, no CLI or other program started: test/calendar/select.ts finds them from the imports);
@@ -25,6 +26,8 @@ export default defineConfig({
     globalSetup: ["./test/global-setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
+    // Within each project's turn, files that make namespace hosts (the longest) start first.
+    sequence: { sequencer: HostFilesFirst },
     // A date exported in the developer's shell never leaks into the tests: they run on the real
     // clock (or libfaketime's, in `npm run test:calendar`), and a test that needs a date pins its
     // own EBILL_OPS_TODAY (test/harness/fixture-stacks.ts: FIXTURE_TODAY).
