@@ -10,5 +10,12 @@ const { projects, ...shared } = base.test ?? {};
 void projects;
 
 export default defineConfig({
-  test: { ...shared, include: calendarTestFiles(), fileParallelism: true },
+  test: {
+    ...shared,
+    include: calendarTestFiles(),
+    fileParallelism: true,
+    // tasks/test-calendar.sh runs one vitest per date at the same time: none writes vitest's
+    // results cache (node_modules/.vite/vitest), which four at once could leave torn.
+    cache: false,
+  },
 });

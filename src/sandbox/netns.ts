@@ -12,7 +12,16 @@
  * State (names, pids, mounts) is written to `<stateDir>/state.json` before anything is created, so
  * `hostsDown(stateDir)` can always clean up, also after a crash, and can be run again.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  chmodSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ensureRootfs } from "./netns-rootfs.ts";
@@ -514,9 +523,16 @@ function isMounted(dir: string): boolean {
 }
 
 /**
+ * A folder whose state cannot be read yet is left alone this long after its last change: another
+ * process may have just made it and not yet written state.json (its hostsUp waits up to 15 min for
+ * the debootstrap tree first), or be rewriting the file at the moment we read it.
+ */
+const UNREADABLE_STATE_GRACE_MS = 20 * 60_000;
+
+/**
  * Removes test hosts left behind by killed test runs: every `<tmpdir>/<prefix>*` state whose
- * owner process is gone. Run at the start of each host test file, and by hand with
- * `npx tsx test/harness/netns-cleanup.ts`.
+ * owner process is gone. Run at the start of each host test file (several at once, when test files
+ * run in parallel), and by hand with `npx tsx test/harness/netns-cleanup.ts`.
  */
 export function sweepStaleHosts(prefix = "ebill-hosts-test-", parent = tmpdir()): string[] {
   const removed: string[] = [];
@@ -524,11 +540,17 @@ export function sweepStaleHosts(prefix = "ebill-hosts-test-", parent = tmpdir())
     const dir = path.join(parent, entry);
     const state = readState(dir);
     if (state && state.ownerPid && pidAlive(state.ownerPid)) continue;
+    if (!state && changedWithin(dir, UNREADABLE_STATE_GRACE_MS)) continue;
     if (state) hostsDown(dir);
     rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
   return removed;
+}
+
+function changedWithin(dir: string, ms: number): boolean {
+  const changed = statSync(dir, { throwIfNoEntry: false })?.mtimeMs;
+  return changed !== undefined && Date.now() - changed < ms;
 }
 
 function pidAlive(pid: number): boolean {

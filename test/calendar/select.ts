@@ -1,7 +1,8 @@
 /**
  * Which test files `npm run test:calendar` runs under libfaketime (those that need neither a
  * database nor namespace hosts), and which form the `unit` project of vitest.config.ts (those that
- * also start no other program: no CLI, no browser, no evaluated .ts stack, no ansible-lint).
+ * also start no other program: no CLI, no browser, no evaluated .ts stack, no ansible-lint), and
+ * which make namespace hosts (the longest files, started first: test/host-files-first.ts).
  * Found from the import graph (a test that reaches one of these modules, directly or through a
  * helper, needs it), so a new test file is picked up without anyone editing a list.
  */
@@ -11,8 +12,11 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const TEST_DIR = path.join(ROOT, "test");
 
+/** Modules that make namespace hosts (minutes per file: Ansible over SSH). */
+const MAKES_HOSTS = ["src/sandbox/netns.ts", "src/sandbox/netns-rootfs.ts"];
+
 /** Modules that start a database server or namespace hosts. */
-const NEEDS_SERVERS = ["test/harness/postgres.ts", "src/sandbox/netns.ts", "src/sandbox/netns-rootfs.ts"];
+const NEEDS_SERVERS = ["test/harness/postgres.ts", ...MAKES_HOSTS];
 
 /** Modules that start other programs: the CLI, Chromium, a contained .ts evaluation, any tool. */
 const STARTS_PROGRAMS = [
@@ -66,4 +70,13 @@ export function calendarTestFiles(): string[] {
 /** Relative paths of the `unit` project's test files: no server, no other program started. */
 export function unitTestFiles(): string[] {
   return testFilesReachingNone([...NEEDS_SERVERS, ...STARTS_PROGRAMS]);
+}
+
+/** Relative paths of the test files that make namespace hosts (test/host-files-first.ts starts them first). */
+export function hostTestFiles(): string[] {
+  const none = new Set(testFilesReachingNone(MAKES_HOSTS));
+  return testFiles(TEST_DIR)
+    .map((f) => path.relative(ROOT, f))
+    .filter((rel) => !none.has(rel))
+    .sort();
 }
