@@ -15,6 +15,8 @@ import path from "node:path";
 export const ROOT = path.resolve(import.meta.dirname, "..");
 export const DIST = path.join(ROOT, "dist");
 export const BUILD_INFO = path.join(DIST, "build-info.json");
+/** In dist/: the full `--help`, written by the build so printing it loads no command. */
+export const HELP_FILE = "help.txt";
 
 /**
  * @typedef {{ size: number, mtimeMs: number, sha256: string }} InputRecord

@@ -28,9 +28,10 @@
  */
 import { readFile } from "node:fs/promises";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { BUILD_INFO, DIST, ROOT, sha256, staleReason } from "./build-info.mjs";
+import { BUILD_INFO, DIST, HELP_FILE, ROOT, sha256, staleReason } from "./build-info.mjs";
 
 /** Output name -> source; each is a program of its own (the CLI, and a child process it starts). */
 export const ENTRIES = {
@@ -138,6 +139,9 @@ export async function build() {
       info.inputs[rel] = { size: stat.size, mtimeMs: stat.mtimeMs, sha256: sha256(readFileSync(file)) };
     }
     mkdirSync(staging, { recursive: true });
+    // `ebill-ops --help` prints this instead of loading every command (bin/ebill-ops.mjs).
+    const { fullHelp } = await import(pathToFileURL(path.join(staging, "cli.js")).href);
+    writeFileSync(path.join(staging, HELP_FILE), await fullHelp());
     writeFileSync(path.join(staging, path.basename(BUILD_INFO)), JSON.stringify(info, null, 1) + "\n");
     rmSync(DIST, { recursive: true, force: true });
     renameSync(staging, DIST);

@@ -3,7 +3,9 @@
 // Node loads it in a fraction of the time TypeScript through a loader takes. When a source changed
 // since the build, dist/ would run old code, so the sources run instead, through tsx, with a note
 // saying how to make it fast again: slower, never wrong.
-import { staleReason } from "./build-info.mjs";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { DIST, HELP_FILE, staleReason } from "./build-info.mjs";
 
 if (process.env.EBILL_OPS_DEBUG) process.setSourceMapsEnabled(true);
 // `ebill-ops history | head`: once the reader is gone, further output is dropped instead of a
@@ -14,8 +16,21 @@ for (const stream of [process.stdout, process.stderr])
     if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
   });
 const stale = staleReason();
+const argv = process.argv.slice(2);
+
+/** The full help the build wrote (listing every command would load them all), or null. */
+function builtHelp() {
+  try {
+    return readFileSync(path.join(DIST, HELP_FILE), "utf8");
+  } catch {
+    return null;
+  }
+}
+
+const help = stale === null && argv.length === 1 && ["--help", "-h"].includes(argv[0]) ? builtHelp() : null;
 let cli;
-if (stale === null) cli = await import("../dist/cli.js");
+if (help !== null) process.stdout.write(help);
+else if (stale === null) cli = await import("../dist/cli.js");
 else {
   process.stderr.write(
     `ebill-ops: ${stale}, so this runs from src/ (slower); 'npm run build' makes it fast again\n`,
@@ -24,4 +39,4 @@ else {
   register();
   cli = await import("../src/cli.ts");
 }
-process.exitCode = await cli.main(process.argv.slice(2));
+if (cli) process.exitCode = await cli.main(argv);

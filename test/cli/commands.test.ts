@@ -5,7 +5,7 @@
 import path from "node:path";
 import { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { COMMANDS } from "../../src/cli.ts";
+import { COMMANDS, fullHelp } from "../../src/cli.ts";
 import { REPO_ROOT } from "../../src/base/paths.ts";
 import { output, run } from "../../src/base/exec.ts";
 import { startEbillOps } from "../harness/cli.ts";
@@ -27,6 +27,8 @@ describe("commands loaded by name", () => {
     const stdout = await output(process.execPath, [bin, "--help"]);
     const listed = [...stdout.matchAll(/^ {2}([a-z-]+)\b/gm)].map((m) => m[1]);
     expect(listed).toEqual(expect.arrayContaining(Object.keys(COMMANDS)));
+    // Printed from the help the build wrote: the same text as registering every command's code.
+    expect(stdout).toBe(await fullHelp());
     const typo = await run(process.execPath, [bin, "valdate"]);
     expect(typo).toMatchObject({ code: 1, stderr: expect.stringContaining("(Did you mean validate?)") });
   });
