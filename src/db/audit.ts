@@ -114,6 +114,14 @@ function insertApart(
   });
 }
 
+/**
+ * SQL for the changes of the audit record aliased `a`, as json: its stored list, or the jsonb
+ * column of a record written by an older version. Only for a table that has change_list_id.
+ */
+export function recordedChangesSql(a: string): string {
+  return `COALESCE((SELECT l.changes FROM ${qualified(OPS_SCHEMA, OPS.changeList)} l WHERE l.id = ${a}.change_list_id), ${a}.changes::json)`;
+}
+
 function values(record: AuditRecord, changeListId: number): unknown[] {
   const r = auditSafe({ ...record, changes: [] });
   return [
@@ -201,10 +209,7 @@ export async function listAudit(env: Environment, limit = 20): Promise<AuditReco
     );
     const has = new Set(columns.map((c) => c.attname));
     const optional = (name: string, type: string) => (has.has(name) ? name : `NULL::${type} AS ${name}`);
-    // The stored list, or the jsonb column of a record written by an older version.
-    const changes = has.has("change_list_id")
-      ? `COALESCE((SELECT l.changes FROM ${qualified(OPS_SCHEMA, OPS.changeList)} l WHERE l.id = a.change_list_id), a.changes::json)`
-      : "changes";
+    const changes = has.has("change_list_id") ? recordedChangesSql("a") : "changes";
     const { rows } = await db.query<{
       stack: string;
       commit: string | null;

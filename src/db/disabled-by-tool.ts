@@ -12,13 +12,13 @@
  * whole audit history: +0.2 s per 150,000 recorded changes on every plan and drift, and growing.
  */
 import type { Change } from "../plan/types.ts";
+import { recordedChangesSql } from "./audit.ts";
 import type { Db } from "./providers/types.ts";
 import { OPS, OPS_SCHEMA, qualified } from "./reference-schema.ts";
 
 const AUDIT = qualified(OPS_SCHEMA, OPS.audit);
 const ROWS = qualified(OPS_SCHEMA, OPS.disabledByTool);
 const THROUGH = qualified(OPS_SCHEMA, OPS.disabledThrough);
-const LISTS = qualified(OPS_SCHEMA, OPS.changeList);
 
 /** A row's key in the sets below: its kind and id. */
 export const rowKey = (kind: string, id: string): string => `${kind}\u0000${id}`;
@@ -63,9 +63,7 @@ async function lastWritesAfter(
   const { only, until = Number.MAX_SAFE_INTEGER } = options;
   const last = new Map<string, boolean>();
   if (!layout.audited) return last;
-  const list = layout.changeList
-    ? `COALESCE((SELECT l.changes::jsonb FROM ${LISTS} l WHERE l.id = a.change_list_id), a.changes)`
-    : "a.changes";
+  const list = layout.changeList ? `(${recordedChangesSql("a")})::jsonb` : "a.changes";
   const filter = only ? `AND (c->>'kind', c->>'id') IN (SELECT * FROM unnest($4::text[], $5::text[]))` : "";
   const { rows } = await db.query<{ kind: string; id: string; off: boolean }>(
     `SELECT DISTINCT ON (c->>'kind', c->>'id') c->>'kind' AS kind, c->>'id' AS id,
