@@ -25,12 +25,12 @@ export async function readAccountStates(ctx: StackContext, account?: string): Pr
   return withClient(ctx.env, (db) => accountStates(db, ctx.env, hospitalNow(ctx), account));
 }
 
-function auditOf(ctx: StackContext, reason: string) {
-  return { actor: actor(), commit: gitRevision(ctx.file).commit, reason };
+async function auditOf(ctx: StackContext, reason: string) {
+  return { actor: actor(), commit: (await gitRevision(ctx.file)).commit, reason };
 }
 
 export async function unlock(ctx: StackContext, account: string, reason: string): Promise<UnlockResult> {
-  const audit = auditOf(ctx, requireReason(reason));
+  const audit = await auditOf(ctx, requireReason(reason));
   return underLock(ctx, (db) => unlockAccount(db, ctx.env, hospitalNow(ctx), account, audit));
 }
 
@@ -64,7 +64,7 @@ export async function resetAccountPassword(
   reason: string,
   sink: PasswordSink,
 ): Promise<{ auditId: number }> {
-  const audit = auditOf(ctx, requireReason(reason));
+  const audit = await auditOf(ctx, requireReason(reason));
   const password = generateOneTimePassword();
   const hash = await hashPassword(password);
   const delivered = { file: null as string | null };

@@ -74,15 +74,15 @@ export async function planFix(ctx: StackContext, file: string): Promise<FixPlan>
 }
 
 /** Refuses, changing nothing, what apply would refuse in production: outside windows, uncommitted. */
-function productionRules(
+async function productionRules(
   ctx: StackContext,
   opened: OpenedFix,
   emergency: string | undefined,
-): { commit: string | null } {
+): Promise<{ commit: string | null }> {
   const gate = applyGate(ctx.env, now(), emergency);
   if (!gate.allowed) throw new FixRefused(`${opened.fixFile.file}: ${gate.reason}`);
   if (gate.note) ctx.notice(gate.note);
-  const revision = gitRevision(opened.fixFile.file);
+  const revision = await gitRevision(opened.fixFile.file);
   if (ctx.env.kind === "production" && (revision.commit === null || revision.dirty) && !emergency?.trim())
     throw new FixRefused(
       `${opened.fixFile.file}: stack ${ctx.env.name} is production and the repository has uncommitted changes (or is no git checkout); ` +
@@ -125,7 +125,7 @@ export async function applyFix(
   emergency: string | undefined,
   reviewed?: { touched: TouchedRow[]; file: string },
 ): Promise<ApplyOutcome> {
-  const { commit } = productionRules(ctx, opened, emergency);
+  const { commit } = await productionRules(ctx, opened, emergency);
   const { fixFile, checked } = opened;
   return underLock(ctx, async (db) => {
     const result = await applyFixRun(db, schemaOf(ctx.env), checked, fixFile.fix.expect.rows, {
@@ -164,7 +164,7 @@ export async function undoFix(
   reason: string,
   emergency: string | undefined,
 ): Promise<{ restored: number; auditId: number }> {
-  const { commit } = productionRules(ctx, opened, emergency);
+  const { commit } = await productionRules(ctx, opened, emergency);
   const { fixFile } = opened;
   return underLock(ctx, async (db) => {
     const applied = await appliedFix(db, fixFile.hash);

@@ -16,6 +16,8 @@ import {
   spawnSync,
   type SpawnSyncOptions,
 } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
 
 export interface RunOptions {
   cwd?: string;
@@ -115,7 +117,32 @@ export function bytesSync(command: string, args: readonly string[], options: Run
 }
 
 /** Runs a program to its end; a failing program is a result, not an error. */
-export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function run(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<RunResult> {
+  const r = await runBytes(command, args, options);
+  return { ...r, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+}
+
+/** Its stdout as bytes (a diff to hash); a failing program rejects with ProgramFailed. */
+export async function bytes(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<Buffer> {
+  const r = await runBytes(command, args, options);
+  if (r.code !== 0)
+    throw new ProgramFailed(command, args, {
+      ...r,
+      stdout: r.stdout.toString(),
+      stderr: r.stderr.toString(),
+    });
+  return r.stdout;
+}
+
+function runBytes(command: string, args: readonly string[], options: RunOptions): Promise<RunResult<Buffer>> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -159,8 +186,8 @@ export function run(command: string, args: readonly string[], options: RunOption
         resolve({
           code,
           signal,
-          stdout: Buffer.concat(out).toString("utf8"),
-          stderr: Buffer.concat(err).toString("utf8"),
+          stdout: Buffer.concat(out),
+          stderr: Buffer.concat(err),
           timedOut,
         });
     });
@@ -187,7 +214,20 @@ export function start(command: string, args: readonly string[], options: SpawnOp
   return spawn(command, args, options);
 }
 
-/** Whether a program is on PATH. */
+/**
+ * Whether a program is on PATH: an executable file of that name in one of its folders, as the
+ * shell looks it up. Read from the file system, not by starting a shell: `plan` asks this on every
+ * run (is ansible-playbook installed?), and a shell costs more than the rest of the question.
+ */
 export function onPath(program: string): boolean {
-  return runSync("sh", ["-c", 'command -v "$1"', "sh", program], { stdio: "ignore" }).code === 0;
+  const folders = program.includes("/") ? [""] : (process.env.PATH ?? "").split(path.delimiter);
+  return folders.some((folder) => {
+    const file = path.resolve(folder, program);
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  });
 }

@@ -49,8 +49,9 @@ export function register(program: Command, setExit: (code: number) => void): voi
           throw new Error(
             `the plan ${options.plan} is for stack '${reviewed.plan.stack}', not '${ctx.env.name}' (${ctx.file}); nothing was changed.`,
           );
-        const revision = gitRevision(ctx.file);
-        const plan = ctx.redact(await makePlan(ctx.env, SOURCES)); // the plan shown below names skipped sources
+        // The plan shown below names skipped sources; git is asked while the live systems are read.
+        const [made, revision] = await Promise.all([makePlan(ctx.env, SOURCES), gitRevision(ctx.file)]);
+        const plan = ctx.redact(made);
         plan.revision = revision;
         ctx.out(renderPlanText(plan, ctx.paint));
         // An empty plan against a reviewed plan with changes goes on, to be refused (and audited).

@@ -25,9 +25,14 @@ export function register(program: Command, setExit: (code: number) => void): voi
       await scrubbed(ctx, async () => {
         // The text rendering names skipped sources itself; the other formats keep stdout machine-readable.
         const textOnStdout = !options.json && !options.markdown;
-        const plan = ctx.redact(await makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice));
         // What the plan was made from: `apply --plan` refuses it for another commit or working tree.
-        plan.revision = gitRevision(ctx.file);
+        // Git is asked while the live systems are read.
+        const [made, revision] = await Promise.all([
+          makePlan(ctx.env, SOURCES, textOnStdout ? () => {} : ctx.notice),
+          gitRevision(ctx.file),
+        ]);
+        const plan = ctx.redact(made);
+        plan.revision = revision;
         const json = JSON.stringify(plan, null, 2) + "\n";
         if (options.out) {
           await writeFile(options.out, json).catch((error: NodeJS.ErrnoException) => {

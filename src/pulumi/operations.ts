@@ -147,7 +147,7 @@ async function auditedApply(
   change: Change,
   context: { at: Date; file: string; emergency: string | undefined; outsideWindows: boolean },
 ): Promise<void> {
-  const revision = gitRevision(context.file);
+  const revision = await gitRevision(context.file);
   const record: AuditRecord = {
     stack: env.name,
     commit: revision.commit,

@@ -15,7 +15,14 @@ import type { Environment } from "../model/environment.ts";
 import type { Change, PlanSource } from "../plan/types.ts";
 import { releasesDir } from "./release.ts";
 import { appHosts } from "../hosts/proxy.ts";
-import { applyUpgrade, planUpgrade, type UpgradePlan } from "./rollout.ts";
+import type { UpgradePlan } from "./rollout.ts";
+
+/**
+ * The rollout (with the backup it takes and the probe it checks hosts with, and their http and
+ * zlib) is loaded only when a stack has a release to plan: a plan or drift of a stack without one
+ * never needs it.
+ */
+const rollout = () => import("./rollout.ts");
 
 export const UPGRADE_KIND = "app.upgrade";
 
@@ -81,13 +88,14 @@ export const upgradeSource: PlanSource = {
   },
 
   async plan(env) {
-    const plan = await planUpgrade(env);
+    const plan = await (await rollout()).planUpgrade(env);
     return { changes: upgradeChanges(plan), liveHash: upgradeLiveHash(plan) };
   },
 
   async apply(env, changes, options) {
     const mine = changes.filter((c) => c.kind === UPGRADE_KIND);
     if (mine.length === 0) return;
+    const { applyUpgrade, planUpgrade } = await rollout();
     if (options.expectedLiveHash !== undefined) {
       const now = await planUpgrade(env);
       if (upgradeLiveHash(now) !== options.expectedLiveHash)

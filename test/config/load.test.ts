@@ -195,6 +195,19 @@ async function loadChanged(name: string, mutate: (e: Loose) => void) {
   return loadStack(await stackFile(name, JSON.stringify(input)), { today });
 }
 
+describe("time zones", () => {
+  it.each(["Asia/Shanghai", "Asia/Urumqi", "Asia/Chongqing", "PRC", "UTC"])(
+    "%s (a canonical name or an alias the runtime knows) is accepted",
+    async (zone) => {
+      const result = await loadChanged(`zone-${zone.replace("/", "-")}.json`, (e) => {
+        e.maintenance = { timezone: zone };
+      });
+      expect(result.issues).toEqual([]);
+      expect(result.ok).toBe(true);
+    },
+  );
+});
+
 describe("special files are refused by the loader, with what they are", () => {
   it("a directory", async () => {
     const folder = path.join(dir, "folder.json");
