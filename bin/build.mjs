@@ -56,9 +56,12 @@ const packageName = (/** @type {string} */ spec) =>
     .slice(0, spec.startsWith("@") ? 2 : 1)
     .join("/");
 
-/** Packages stay imports of node_modules, except those compiled in (and what they import). */
+/**
+ * Packages stay imports of node_modules, except those compiled in (and what they import). Also
+ * used by bench/startup.ts, whose bare database client compiles pg in the same way.
+ */
 /** @type {import("esbuild").Plugin} */
-const keepPackagesOutside = {
+export const keepPackagesOutside = {
   name: "keep-packages-outside",
   setup(b) {
     b.onResolve({ filter: /^[^./]/ }, (args) => {
@@ -103,6 +106,9 @@ const sourceLocations = {
   },
 };
 
+/** pg is CommonJS: its `require` of Node's own modules needs a real one in an ES module. */
+export const REQUIRE_BANNER = `import { createRequire as __ebillOpsRequire } from "node:module"; const require = __ebillOpsRequire(import.meta.url);`;
+
 /** Builds dist/; returns how many of the tool's source files went in. */
 export async function build() {
   const { build: esbuild } = await import("esbuild");
@@ -119,10 +125,7 @@ export async function build() {
       platform: "node",
       target: "node20",
       define: { "import.meta.dirname": "__sourceDirname", "import.meta.filename": "__sourceFilename" },
-      // pg is CommonJS: its `require` of Node's own modules needs a real one in an ES module.
-      banner: {
-        js: `import { createRequire as __ebillOpsRequire } from "node:module"; const require = __ebillOpsRequire(import.meta.url);`,
-      },
+      banner: { js: REQUIRE_BANNER },
       // Stack traces name src/ lines when EBILL_OPS_DEBUG is set (bin/ebill-ops.mjs).
       sourcemap: "linked",
       sourcesContent: false,
