@@ -148,8 +148,8 @@ try {
       // inspect's host part against a bare `ansible all -m setup` of the same hosts.
       const connection = hostsConnection(env);
       if (!connection.ok) throw new Error(connection.reason);
-      const setup = () => {
-        const cmd = playbookCommand(env, connection.value, { playbook: "site.yml" });
+      const setup = async () => {
+        const cmd = await playbookCommand(env, connection.value, { playbook: "site.yml" });
         try {
           const at = cmd.args.indexOf("ansible-playbook");
           const inventory = cmd.args[cmd.args.indexOf("-i") + 1]!;
@@ -165,7 +165,7 @@ try {
       const bare: number[] = [];
       const tool: number[] = [];
       for (let i = 0; i < 5; i++) {
-        bare.push(await seconds(async () => setup()));
+        bare.push(await seconds(setup));
         tool.push(
           await seconds(async () => {
             const facts = await collectHosts(env, { quick: false });

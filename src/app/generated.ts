@@ -28,13 +28,13 @@ export async function renderGeneratedFiles(): Promise<Map<string, string>> {
   for (const file of await listStackFiles()) {
     const result = await loadStack(file);
     if (!result.ok) continue;
-    for (const [rel, content] of Object.entries(inventoryFiles(result.env))) files.set(rel, content);
+    for (const [rel, content] of Object.entries(await inventoryFiles(result.env))) files.set(rel, content);
   }
   return files;
 }
 
-export function inventoryFiles(env: Environment): Record<string, string> {
-  const rendered = renderInventory(env);
+export async function inventoryFiles(env: Environment): Promise<Record<string, string>> {
+  const rendered = await renderInventory(env);
   return {
     [`inventory/${env.name}/hosts.yml`]: rendered.hosts,
     [`inventory/${env.name}/known_hosts`]: rendered.knownHosts,

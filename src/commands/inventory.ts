@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .requiredOption("--stack <stack>", "stack name under stacks/ or path to a stack file")
     .action(async (options: { stack: string }) => {
       const { env } = await loadValidStack(options.stack, { today: now() });
-      for (const file of await writeFiles(Object.entries(inventoryFiles(env))))
+      for (const file of await writeFiles(Object.entries(await inventoryFiles(env))))
         process.stdout.write(`wrote ${file}\n`);
     });
 }

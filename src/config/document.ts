@@ -5,7 +5,6 @@
  * the database or a reviewer. Problems come back as ConfigIssues with their path; only a document
  * that cannot be walked safely (too deep, too many values) stops the checks that follow.
  */
-import { CORE_SCHEMA, load as loadYaml } from "js-yaml";
 import { type ConfigIssue, formatPath } from "./issues.ts";
 import { suspiciousCharacter } from "./text-hygiene.ts";
 
@@ -41,6 +40,8 @@ export function parseJson(text: string, shown: string): Parsed {
 }
 
 export async function parseYaml(text: string, shown: string): Promise<Parsed> {
+  // Loaded for a YAML stack only: a JSON or .ts stack never needs it.
+  const { CORE_SCHEMA, load: loadYaml } = await import("js-yaml");
   try {
     const value = loadYaml(text, {
       filename: shown,

@@ -47,17 +47,17 @@ export interface PlaybookResult {
 }
 
 /** The command line and environment of one run; `cleanup()` removes the temporary files. */
-export function playbookCommand(
+export async function playbookCommand(
   env: Environment,
   connection: HostsConnection,
   run: PlaybookRun,
-): { command: string; args: string[]; env: NodeJS.ProcessEnv; cleanup: () => void } {
+): Promise<{ command: string; args: string[]; env: NodeJS.ProcessEnv; cleanup: () => void }> {
   const dir = mkdtempSync(path.join(tmpdir(), "ebill-ops-ansible-"));
   chmodSync(dir, 0o700);
   const cleanup = () => rmSync(dir, { recursive: true, force: true });
   try {
     const inventory = path.join(dir, "hosts.yml");
-    writeFileSync(inventory, renderInventory(env).hosts);
+    writeFileSync(inventory, (await renderInventory(env)).hosts);
     const varsFile = path.join(dir, "vars.json");
     writeFileSync(varsFile, JSON.stringify(hostVars(env, connection), null, 2));
     const secretsFile = path.join(dir, "secrets.json");
@@ -107,7 +107,7 @@ export async function runPlaybook(
   request: PlaybookRun,
 ): Promise<PlaybookResult> {
   if (!ansibleInstalled()) throw new Error(INSTALL_ANSIBLE);
-  const cmd = playbookCommand(env, connection, request);
+  const cmd = await playbookCommand(env, connection, request);
   const started = Date.now();
   try {
     const result = await run(cmd.command, cmd.args, { env: cmd.env, cwd: ANSIBLE_DIR, stdio: request.stdio });

@@ -2,7 +2,6 @@
  * The Ansible inventory of a stack: hosts grouped by role, per-host connection variables, and the
  * pinned host keys as a known_hosts file that ansible.cfg points at (strict checking stays on).
  */
-import { dump } from "js-yaml";
 import { HOST_ROLES, type Environment, type Host, type HostRole } from "../model/environment.ts";
 import { osFamily, osManaged } from "../model/operating-systems.ts";
 
@@ -26,7 +25,12 @@ export interface InventoryFiles {
   knownHosts: string;
 }
 
-export function renderInventory(env: Environment): InventoryFiles {
+/**
+ * Asynchronous only to load js-yaml here, when an inventory is written: a plan or validate of a
+ * JSON stack never needs it, and it is a third of the code every command would load otherwise.
+ */
+export async function renderInventory(env: Environment): Promise<InventoryFiles> {
+  const { dump } = await import("js-yaml");
   const children: Record<string, { hosts: Record<string, null> }> = {};
   for (const role of HOST_ROLES) {
     const members = env.hosts.filter((h) => h.roles.includes(role));

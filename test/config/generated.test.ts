@@ -17,8 +17,8 @@ describe("committed generated files", () => {
     }
   });
 
-  it("the inventory groups hosts by role and pins host keys", () => {
-    const files = inventoryFiles(parsed(productionInput()));
+  it("the inventory groups hosts by role and pins host keys", async () => {
+    const files = await inventoryFiles(parsed(productionInput()));
     const hosts = files["inventory/fixture-prod/hosts.yml"]!;
     expect(hosts).toMatch(/print_client:\n\s+hosts:\n\s+sbx-print:/);
     expect(files["inventory/fixture-prod/known_hosts"]).toMatch(/^10\.231\.0\.11 ssh-ed25519 AAAA/m);

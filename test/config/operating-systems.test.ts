@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { load as parseYaml } from "js-yaml";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadStack } from "../../src/config/load.ts";
 import { runRules } from "../../src/config/rules/index.ts";
 import { unmanagedHosts } from "../../src/hosts/source.ts";
@@ -87,12 +87,16 @@ describe("inventory and plan of a stack with several OS families", () => {
   input.hosts[0]!.os = "kylin-v10";
   withWindowsPc(input);
   const env = parsed(input);
-  const inventory = parseYaml(renderInventory(env).hosts) as {
+  type Inventory = {
     all: {
       hosts: Record<string, Record<string, unknown>>;
       children: Record<string, { hosts: Record<string, null> }>;
     };
   };
+  let inventory: Inventory;
+  beforeAll(async () => {
+    inventory = parseYaml((await renderInventory(env)).hosts) as Inventory;
+  });
 
   it("tells the roles which family each host belongs to", () => {
     expect(inventory.all.hosts["sbx-app"]).toMatchObject({
