@@ -15,8 +15,9 @@
  *   loader costs about a millisecond per module, close to the whole budget of a command.
  * - zod, js-yaml and pg are compiled in (COMPILED_IN). Every other package stays an import of
  *   node_modules. A module or package the code imports with `await import(...)` (a command's
- *   module, prettier, yaml, pg, playwright-core, esbuild) is a chunk of its own, loaded only when
- *   that line runs: `validate` loads neither the database's code nor pg.
+ *   module, prettier, yaml, js-yaml, pg, playwright-core, esbuild, the upgrade's rollout) is a
+ *   chunk of its own, loaded only when that line runs: `validate` loads neither the database's
+ *   code nor pg, and a JSON stack's `plan` loads no YAML reader.
  * - `import.meta.dirname` and `import.meta.filename` keep naming the SOURCE file (src/config/ for
  *   src/config/load.ts), so code that finds the repository from its own folder (stacks/,
  *   tasks/ansible/, node_modules/) works the same from src/ and from dist/, whatever the depth.
@@ -40,9 +41,10 @@ export const ENTRIES = {
   simulator: "src/simulator/main.ts",
 };
 /**
- * Compiled in, with what they import: zod and js-yaml (every command that reads a stack needs
- * them) and pg (plan, apply, drift, history). Node's loader takes a millisecond or more per file
- * of a package; pg is twenty of them, 80 ms to load against 30 ms compiled in.
+ * Compiled in, with what they import: zod (every command that reads a stack needs it), js-yaml
+ * (YAML stacks and inventories, a chunk of its own) and pg (plan, apply, drift, history). Node's
+ * loader takes a millisecond or more per file of a package; pg is twenty of them, 80 ms to load
+ * against 30 ms compiled in.
  */
 const COMPILED_IN = new Set(["zod", "js-yaml", "pg"]);
 /** Optional parts of pg that this tool never uses; left to a `require` that fails if reached. */
