@@ -106,13 +106,21 @@ export function outputSync(command: string, args: readonly string[], options: Ru
 
 /** Its stdout as bytes (a diff to hash); a failing program throws ProgramFailed. */
 export function bytesSync(command: string, args: readonly string[], options: RunOptions = {}): Buffer {
-  const r = syncResult(command, spawnSync(command, args, syncOptions(options)), Buffer.alloc(0));
-  if (r.code !== 0)
-    throw new ProgramFailed(command, args, {
-      ...r,
-      stdout: r.stdout.toString(),
-      stderr: r.stderr.toString(),
-    });
+  return stdoutBytes(
+    command,
+    args,
+    syncResult(command, spawnSync(command, args, syncOptions(options)), Buffer.alloc(0)),
+  );
+}
+
+const asText = (r: RunResult<Buffer>): RunResult => ({
+  ...r,
+  stdout: r.stdout.toString("utf8"),
+  stderr: r.stderr.toString("utf8"),
+});
+
+function stdoutBytes(command: string, args: readonly string[], r: RunResult<Buffer>): Buffer {
+  if (r.code !== 0) throw new ProgramFailed(command, args, asText(r));
   return r.stdout;
 }
 
@@ -122,8 +130,7 @@ export async function run(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const r = await runBytes(command, args, options);
-  return { ...r, stdout: r.stdout.toString("utf8"), stderr: r.stderr.toString("utf8") };
+  return asText(await runBytes(command, args, options));
 }
 
 /** Its stdout as bytes (a diff to hash); a failing program rejects with ProgramFailed. */
@@ -132,14 +139,7 @@ export async function bytes(
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<Buffer> {
-  const r = await runBytes(command, args, options);
-  if (r.code !== 0)
-    throw new ProgramFailed(command, args, {
-      ...r,
-      stdout: r.stdout.toString(),
-      stderr: r.stderr.toString(),
-    });
-  return r.stdout;
+  return stdoutBytes(command, args, await runBytes(command, args, options));
 }
 
 function runBytes(command: string, args: readonly string[], options: RunOptions): Promise<RunResult<Buffer>> {
