@@ -55,11 +55,20 @@ const LOADERS: Record<string, "ts" | "js" | "json"> = {
   ".json": "json",
 };
 
-/** Reads the default export and answers on the first line `ok` or `problem`, then the data. */
+/**
+ * Reads the default export and answers on the first line `ok` or `problem`, then the data. It
+ * starts while the stack is still being bundled and waits for the tool's line on stdin (the stack's
+ * files are written then) before it imports anything of the stack.
+ */
 const RUNNER = `import { writeFileSync } from "node:fs";
 const stringify = JSON.stringify;
 const answerFile = new URL("./answer.txt", import.meta.url);
 const answer = (kind, text) => writeFileSync(answerFile, kind + "\\n" + text);
+await new Promise((resolve) => {
+  process.stdin.once("data", resolve);
+  process.stdin.once("end", resolve);
+});
+process.stdin.destroy();
 let declaration;
 try {
   const mod = await import("./stack.mjs");
@@ -259,15 +268,8 @@ const outOfMemory = (memoryMb: number) =>
 
 const cache = new Map<string, string>();
 
-/**
- * Evaluates a `.ts` stack to its JSON text, contained. The same bundle under the same clock and
- * zone gives the same answer, so one process evaluates it once.
- */
-export async function evaluateTsStack(file: string, options: EvaluateOptions = {}): Promise<Evaluation> {
-  const timeoutMs = options.timeoutMs ?? STACK_TIMEOUT_MS;
-  const memoryMb = options.memoryMb ?? STACK_MEMORY_MB;
-  const bundled = await bundle(file);
-  if (!bundled.ok) return bundled;
+/** What identifies an evaluation's answer: the bundle, its data, the clock and zone, the memory. */
+function cacheKey(bundled: { code: string; data: Map<string, string> }, memoryMb: number): string {
   const hash = createHash("sha256");
   for (const part of [
     bundled.code,
@@ -277,26 +279,49 @@ export async function evaluateTsStack(file: string, options: EvaluateOptions = {
     memoryMb,
   ])
     hash.update(String(part ?? "") + "\0");
-  const key = hash.digest("hex");
+  return hash.digest("hex");
+}
+
+/**
+ * Evaluates a `.ts` stack to its JSON text, contained. The same bundle under the same clock and
+ * zone gives the same answer, so one process evaluates it once. The contained child starts while
+ * esbuild bundles the stack, so Node's start-up there and the bundling overlap (about 0.1 s of the
+ * 0.45 s a `validate` of the sandbox stack took one after the other).
+ */
+export async function evaluateTsStack(file: string, options: EvaluateOptions = {}): Promise<Evaluation> {
+  const timeoutMs = options.timeoutMs ?? STACK_TIMEOUT_MS;
+  const memoryMb = options.memoryMb ?? STACK_MEMORY_MB;
+  const bundling = bundle(file);
+  let key = "";
+  const files = bundling.then((bundled) => {
+    if (!bundled.ok || cache.has((key = cacheKey(bundled, memoryMb)))) return null;
+    return { ...Object.fromEntries(bundled.data), "stack.mjs": bundled.code };
+  });
+  const running = runContained({
+    script: { name: "run.mjs", text: RUNNER },
+    files,
+    resultFile: "answer.txt",
+    timeoutMs,
+    memoryMb,
+    maxResultBytes: MAX_STACK_BYTES + 16,
+  }).then(
+    (outcome) => ({ outcome }),
+    (error: Error) => ({ error }),
+  );
+  // A stack that does not compile says so, whatever became of the child.
+  const bundled = await bundling;
+  if (!bundled.ok) return bundled;
   const cached = cache.get(key);
   if (cached !== undefined) return { ok: true, json: cached };
-
-  let outcome;
-  try {
-    outcome = await runContained({
-      files: { ...Object.fromEntries(bundled.data), "stack.mjs": bundled.code, "run.mjs": RUNNER },
-      script: "run.mjs",
-      resultFile: "answer.txt",
-      timeoutMs,
-      memoryMb,
-      maxResultBytes: MAX_STACK_BYTES + 16,
-    });
-  } catch (error) {
+  const ran = await running;
+  if ("error" in ran)
     return {
       ok: false,
-      message: `the stack evaluator could not start (${(error as Error).message}); node must be installed where the unprivileged user can run it (e.g. Debian's /usr/bin/node)`,
+      message: `the stack evaluator could not start (${ran.error.message}); node must be installed where the unprivileged user can run it (e.g. Debian's /usr/bin/node)`,
     };
-  }
+  const outcome = ran.outcome;
+  if (outcome.status === "cancelled")
+    throw new Error("the stack's evaluation was cancelled though it compiled");
   if (outcome.status === "timeout")
     return {
       ok: false,

@@ -25,10 +25,17 @@ import { outputSync, runSync, start } from "../base/exec.ts";
 import { now } from "../base/time.ts";
 
 export interface ContainedRun {
-  /** Files for the private work folder, by name. */
-  files: Record<string, string>;
-  /** The script (one of `files`) node runs. */
-  script: string;
+  /**
+   * The script node runs, written before the child starts. It must wait for a line on its stdin
+   * before it reads any of `files`: the line comes once they are written.
+   */
+  script: { name: string; text: string };
+  /**
+   * Files for the private work folder, by name, which may still be in the making while the child
+   * starts (Node's own start-up then overlaps it). null: nothing to run after all; the child is
+   * stopped and the outcome is "cancelled".
+   */
+  files: Promise<Record<string, string> | null>;
   /** File the child writes its answer to, read back after it ends. */
   resultFile: string;
   timeoutMs: number;
@@ -46,7 +53,8 @@ export type ContainedOutcome =
       resultProblem: string | null;
       output: string;
     }
-  | { status: "timeout"; output: string };
+  | { status: "timeout"; output: string }
+  | { status: "cancelled" };
 
 /** What the child's stdout and stderr keep (the end of it) for error messages. */
 const KEPT_OUTPUT_BYTES = 16 * 1024;
@@ -129,84 +137,138 @@ function keepTail(chunks: Buffer[], chunk: Buffer, total: { bytes: number }): vo
   while (total.bytes - chunks[0]!.length > KEPT_OUTPUT_BYTES) total.bytes -= chunks.shift()!.length;
 }
 
-/** Runs `node <script>` contained, in a private folder that is removed afterwards. */
+/**
+ * Runs `node <script>` contained, in a private folder that is removed afterwards. The child starts
+ * at once and is told to go on when `run.files` are written; its time limit counts from then.
+ */
 export async function runContained(run: ContainedRun): Promise<ContainedOutcome> {
   const identity = stackIdentity();
   // The outer folder is the tool's, so the child cannot swap the work folder for a link; the
   // inner one is the child's own.
   const outer = await mkdtemp(path.join(os.tmpdir(), "ebill-ops-stack-"));
   try {
-    const work = await workFolder(outer, run.files, identity);
-    const node = [
-      "prlimit",
-      `--as=${addressSpaceBytes(run.memoryMb)}`,
-      "--core=0",
-      "--",
-      process.execPath,
-      "--enable-source-maps",
-      run.script,
-    ];
-    const [command, ...args] = namespacesAvailable(identity)
-      ? ["unshare", ...NAMESPACE_FLAGS, "--", ...node]
-      : node;
-    const child = start(command!, args, {
-      cwd: work,
-      env: childEnvironment(work, run.memoryMb),
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group, so everything it started can be killed at once.
-      detached: true,
-      ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+    const work = await workFolder(outer, identity);
+    await writeFiles(work, { [run.script.name]: run.script.text }, identity);
+    const child = startContained(work, run, identity);
+    const files = await run.files.catch((error: unknown) => {
+      child.stop();
+      throw error;
     });
-    const kept: Buffer[] = [];
-    const total = { bytes: 0 };
-    child.stdout!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
-    child.stderr!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+    if (files === null) {
+      child.stop();
+      await child.ended;
+      return { status: "cancelled" };
+    }
+    await writeFiles(work, files, identity);
+    const ended = await child.go(run.timeoutMs);
+    if (ended.timedOut) return { status: "timeout", output: ended.output };
+    return {
+      status: "exited",
+      code: ended.code,
+      signal: ended.signal,
+      ...(await readAnswer(work, run)),
+      output: ended.output,
     };
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, run.timeoutMs);
-    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-      (resolve, reject) => {
-        child.on("error", reject);
-        child.on("close", (code, signal) => resolve({ code, signal }));
-      },
-    ).finally(() => {
-      clearTimeout(timer);
-      // Whatever it left behind in its group goes too (with namespaces the kernel already did it).
-      killGroup();
-    });
-    const output = Buffer.concat(kept).toString("utf8");
-    if (timedOut) return { status: "timeout", output };
-    return { status: "exited", ...ended, ...(await readAnswer(work, run)), output };
   } finally {
     await rm(outer, { recursive: true, force: true });
   }
 }
 
-/** The child's work folder inside `outer`, holding `files`, owned by the child's user. */
-async function workFolder(
-  outer: string,
-  files: ContainedRun["files"],
-  identity: ReturnType<typeof stackIdentity>,
-): Promise<string> {
+interface ContainedChild {
+  /** Tells the child to go on, then waits for its end (killed at the time limit). */
+  go(timeoutMs: number): Promise<Ended>;
+  stop(): void;
+  ended: Promise<Ended>;
+}
+
+interface Ended {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  output: string;
+}
+
+function startContained(work: string, run: ContainedRun, identity: Identity | null): ContainedChild {
+  const node = [
+    "prlimit",
+    `--as=${addressSpaceBytes(run.memoryMb)}`,
+    "--core=0",
+    "--",
+    process.execPath,
+    "--enable-source-maps",
+    run.script.name,
+  ];
+  const [command, ...args] = namespacesAvailable(identity)
+    ? ["unshare", ...NAMESPACE_FLAGS, "--", ...node]
+    : node;
+  const child = start(command!, args, {
+    cwd: work,
+    env: childEnvironment(work, run.memoryMb),
+    stdio: ["pipe", "pipe", "pipe"],
+    // Its own process group, so everything it started can be killed at once.
+    detached: true,
+    ...(identity ? { uid: identity.uid, gid: identity.gid } : {}),
+  });
+  // A child that ended before it was told to go: the write fails, its end says why.
+  child.stdin!.on("error", () => undefined);
+  const kept: Buffer[] = [];
+  const total = { bytes: 0 };
+  child.stdout!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+  child.stderr!.on("data", (chunk: Buffer) => keepTail(kept, chunk, total));
+  const stop = () => {
+    try {
+      if (child.pid) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  };
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal }));
+  })
+    .finally(() => {
+      clearTimeout(timer);
+      // Whatever it left behind in its group goes too (with namespaces the kernel already did it).
+      stop();
+    })
+    .then((end) => ({ ...end, timedOut, output: Buffer.concat(kept).toString("utf8") }));
+  // Awaited by go() or a cancel; a child stopped because its files could not be made is not.
+  ended.catch(() => undefined);
+  return {
+    ended,
+    stop,
+    go(timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, timeoutMs);
+      child.stdin!.end("go\n");
+      return ended;
+    },
+  };
+}
+
+/** The child's work folder inside `outer`, owned by the child's user. */
+async function workFolder(outer: string, identity: Identity | null): Promise<string> {
   await chmod(outer, 0o711);
   const work = path.join(outer, "work");
   await mkdir(work, { mode: 0o700 });
-  for (const [name, content] of Object.entries(files))
-    await writeFile(path.join(work, name), content, { mode: 0o600 });
-  if (identity) {
-    await chown(work, identity.uid, identity.gid);
-    for (const name of Object.keys(files)) await chown(path.join(work, name), identity.uid, identity.gid);
-  }
+  if (identity) await chown(work, identity.uid, identity.gid);
   return work;
+}
+
+/** Files into the work folder, readable by the child's user only. */
+async function writeFiles(
+  work: string,
+  files: Record<string, string>,
+  identity: Identity | null,
+): Promise<void> {
+  for (const [name, content] of Object.entries(files)) {
+    await writeFile(path.join(work, name), content, { mode: 0o600 });
+    if (identity) await chown(path.join(work, name), identity.uid, identity.gid);
+  }
 }
 
 /** The answer file the child wrote, read as untrusted (a regular file, no link, within its size). */
