@@ -13,6 +13,7 @@ import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
 import { interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
 import { applyRolling } from "./rolling.ts";
+import { PROXY_MEMBERS_KIND, proxyMembersChanges, setProxyMembers } from "./proxy.ts";
 import { secretVars } from "./vars.ts";
 import { isManaged } from "../inventory/render.ts";
 import { OPERATING_SYSTEMS, osManaged } from "../model/operating-systems.ts";
@@ -99,6 +100,19 @@ export async function runSite(
   return { ...outcome, seconds: result.seconds };
 }
 
+/**
+ * The hosts part of a plan: site.yml in check mode, then whether every proxy host sends requests
+ * to every app host (proxy.ts).
+ */
+async function planHosts(
+  env: Environment,
+  notice?: (line: string) => void,
+): Promise<{ changes: Change[]; liveHash: string }> {
+  const { changes } = await runSite(env, { check: true, notice });
+  changes.push(...(await proxyMembersChanges(env, connectionOrThrow(env))));
+  return { changes, liveHash: hostsLiveHash(changes) };
+}
+
 export function hostsLiveHash(changes: readonly Change[]): string {
   const sorted = [...changes].sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1));
   return sha256(canonicalJson(sorted));
@@ -140,27 +154,34 @@ export const hostsSource: PlanSource = {
   async plan(env) {
     const notice = (line: string) => process.stderr.write(`${line}\n`);
     for (const s of unmanagedHosts(env)) notice(`hosts: notice: not managed: ${s.reason}`);
-    const { changes } = await runSite(env, { check: true, notice });
-    return { changes, liveHash: hostsLiveHash(changes) };
+    return planHosts(env, notice);
   },
 
   async apply(env, changes, options) {
     if (changes.length === 0) return;
     if (options.expectedLiveHash !== undefined) {
-      const now = await runSite(env, { check: true });
-      const hash = hostsLiveHash(now.changes);
+      const { liveHash: hash } = await planHosts(env);
       if (hash !== options.expectedLiveHash)
         throw new Error(
           "hosts: the hosts changed since the plan was made (a hand edit or another apply); nothing was changed. Make a new plan and review it.",
         );
     }
     const say = (line: string) => process.stderr.write(`${line}\n`);
+    const connection = connectionOrThrow(env);
+    const membership = changes.filter((c) => c.kind === PROXY_MEMBERS_KIND);
     await applyRolling(
       env,
-      connectionOrThrow(env),
-      changes,
+      connection,
+      changes.filter((c) => c.kind !== PROXY_MEMBERS_KIND),
       (limit) => runSite(env, { check: false, limit, notice: say }),
       say,
     );
+    // Last: a host the roll above left out after a failure does not get here (it threw).
+    if (membership.length > 0) {
+      await setProxyMembers(env, connection);
+      say(
+        `hosts: every app host is in the proxy again (${membership.map((c) => c.id.split("/")[0]).join(", ")})`,
+      );
+    }
   },
 };

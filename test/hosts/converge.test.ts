@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DATABASE_KINDS } from "../../src/model/environment.ts";
 import { hostsSource, runSite } from "../../src/hosts/source.ts";
+import { PROXY_BACKENDS, PROXY_MEMBERS_KIND } from "../../src/hosts/proxy.ts";
 import { sshRun } from "../../src/sandbox/netns.ts";
 import {
   SKIP_REASON,
@@ -53,8 +54,19 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     expect(first.changes.map((c) => c.id)).toContain("sbx-print/etc/ebill-print/print.conf");
     const planText = JSON.stringify(first);
     for (const value of Object.values(TEST_SECRETS)) expect(planText).not.toContain(value);
+    // sbx-app is also the proxy: it is to send requests to every app host (itself).
+    const appHost = env.hosts.find((h) => h.name === "sbx-app")!;
+    expect(first.changes).toContainEqual(
+      expect.objectContaining({
+        kind: PROXY_MEMBERS_KIND,
+        id: `sbx-app${PROXY_BACKENDS}`,
+        action: "create",
+        after: { backends: [`${appHost.address}:${env.app.port}`] },
+      }),
+    );
 
     await hostsSource.apply(env, first.changes, { allowDestroy: false, expectedLiveHash: first.liveHash });
+    expect(file("sbx-app", PROXY_BACKENDS)).toBe(`${appHost.address}:${env.app.port}\n`);
 
     const second = await hostsSource.plan(env);
     expect(second.changes, "check mode after apply finds nothing to do").toEqual([]);
@@ -113,6 +125,8 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     const { env, state, dir } = ctx;
     sshRun(state, "sbx-app", `sed -i 's#^fiscal.url=.*#fiscal.url=http://10.9.9.9/hand-edited#' ${CONFIG}`);
     sshRun(state, "sbx-db", "echo 'server 10.9.9.9 iburst' >> /etc/chrony/chrony.conf");
+    // As an apply stopped between taking the app host out of the proxy and putting it back leaves it.
+    sshRun(state, "sbx-app", `: > ${PROXY_BACKENDS}`);
 
     // The CLI on a copy of the stack without database parts, so only the hosts are compared.
     const hostsOnly = structuredClone(env) as Record<string, unknown>;
@@ -125,6 +139,8 @@ describe.skipIf(SKIP_REASON)("hosts over real SSH: converge and drift", () => {
     expect(result.stdout).toContain("http://10.9.9.9/hand-edited");
     expect(result.stdout).toContain("sbx-db/etc/chrony/chrony.conf");
     expect(result.stdout).toContain("server 10.9.9.9 iburst");
+    expect(result.stdout).toContain(`sbx-app${PROXY_BACKENDS}`);
+    expect(result.stdout).toContain(PROXY_MEMBERS_KIND);
     const report = JSON.parse(result.stdout) as unknown;
     const mentioned = JSON.stringify(report).match(/sbx-(app|db|print)\//g) ?? [];
     expect(new Set(mentioned), "only the edited hosts drifted").toEqual(new Set(["sbx-app/", "sbx-db/"]));

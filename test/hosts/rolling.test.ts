@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { HostsConnection } from "../../src/hosts/connection.ts";
+import { PROXY_MEMBERS_KIND, proxyMembersChange } from "../../src/hosts/proxy.ts";
 import { applyRolling, restartingAppHosts } from "../../src/hosts/rolling.ts";
 import type { Change } from "../../src/plan/types.ts";
 import { parsed, sandboxInput } from "../config/fixtures.ts";
@@ -87,5 +88,34 @@ describe("applying the hosts part with rolling restarts", () => {
       /sbx-app: health check\nhosts: sbx-app stays out of the proxy until a rerun of apply converges it; not touched: sbx-app2/,
     );
     expect(runs).toEqual([["sbx-db"], ["sbx-app"]]);
+  });
+});
+
+describe("which app hosts a proxy host sends requests to", () => {
+  const env = twoAppHosts();
+  const proxy = {
+    ...env.hosts.find((h) => h.name === "sbx-db")!,
+    name: "sbx-proxy",
+    roles: ["proxy" as const],
+  };
+  const port = env.app.port;
+
+  it("every declared app host, in declared order, is no change", () => {
+    expect(proxyMembersChange(env, proxy, `10.231.0.11:${port}\n10.231.0.14:${port}\n`)).toBeNull();
+  });
+
+  it("an app host left out (a roll stopped half-way) is put back, showing what the file holds and will hold", () => {
+    expect(proxyMembersChange(env, proxy, `10.231.0.14:${port}\n`)).toMatchObject({
+      kind: PROXY_MEMBERS_KIND,
+      id: "sbx-proxy/etc/ebill-proxy/backends",
+      action: "update",
+      destructive: false,
+      before: { backends: [`10.231.0.14:${port}`] },
+      after: { backends: [`10.231.0.11:${port}`, `10.231.0.14:${port}`] },
+    });
+  });
+
+  it("a proxy host with no backends file gets one", () => {
+    expect(proxyMembersChange(env, proxy, null)).toMatchObject({ action: "create", before: null });
   });
 });
