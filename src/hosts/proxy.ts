@@ -82,8 +82,8 @@ export function proxyMembersChange(env: Environment, proxy: Host, actual: string
     before: actual === null ? null : { backends: lines(actual) },
     after: { backends: lines(declared) },
     note:
-      "every app host in the proxy, written after the hosts are applied (an apply or upgrade stopped " +
-      "between taking a host out and putting it back, or a hand edit, left it otherwise)",
+      "every declared app host, written after the hosts are applied; a host missing here was left " +
+      "out by an apply or upgrade that stopped half-way, or by hand",
   };
 }
 

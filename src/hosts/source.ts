@@ -180,7 +180,7 @@ export const hostsSource: PlanSource = {
     if (membership.length > 0) {
       await setProxyMembers(env, connection);
       say(
-        `hosts: every app host is in the proxy again (${membership.map((c) => c.id.split("/")[0]).join(", ")})`,
+        `hosts: ${membership.map((c) => c.id.split("/")[0]).join(", ")} now sends requests to every app host`,
       );
     }
   },
