@@ -103,7 +103,10 @@ const median = (values: number[]) => {
 };
 
 /** The fixture stack applied to a throw-away PostgreSQL, so that planning it changes nothing. */
-async function noChangePlan(bin: string, dir: string): Promise<{ cases: Case[]; stop(): Promise<void> }> {
+async function noChangePlan(
+  bin: string,
+  dir: string,
+): Promise<{ bare: Case; plan: Case; stop(): Promise<void> }> {
   const { startSandboxDatabase } = await import("../test/harness/postgres.ts");
   const db = await startSandboxDatabase();
   const stack = path.join(dir, "fixture.json");
@@ -118,16 +121,11 @@ async function noChangePlan(bin: string, dir: string): Promise<{ cases: Case[]; 
   };
   outputSync(process.execPath, [bin, "apply", "--stack", stack, "--yes"], { env });
   return {
-    cases: [
-      await bareDatabaseClient(stack, dir, env),
-      { name: PLAN_CASE, args: [bin, "plan", "--stack", stack], env, expectExit: 0 },
-    ],
+    bare: await bareDatabaseClient(stack, dir, env),
+    plan: { name: "plan, no changes (database)", args: [bin, "plan", "--stack", stack], env, expectExit: 0 },
     stop: db.stop,
   };
 }
-
-const PLAN_CASE = "plan, no changes (database)";
-const BARE_CASE = "bare pg client: the plan's statements";
 
 /**
  * The floor of the plan's database work: a program that is nothing but node-postgres (compiled
@@ -185,7 +183,7 @@ await client.end();`,
     logLevel: "warning",
   });
   return {
-    name: `${BARE_CASE} (${statements.length})`,
+    name: `bare pg client: the plan's statements (${statements.length})`,
     args: [program, recording],
     env,
     expectExit: 0,
@@ -223,10 +221,11 @@ async function main(): Promise<void> {
         target: 5,
       },
     ];
-    if (opts.db) {
-      const plan = await noChangePlan(opts.bin, dir);
-      stops.push(plan.stop);
-      cases.push(...plan.cases);
+    // The plan's case and its database floor, whose difference is the plan's own cost.
+    const database = opts.db ? await noChangePlan(opts.bin, dir) : undefined;
+    if (database) {
+      stops.push(database.stop);
+      cases.push(database.bare, database.plan);
     }
     // Running from src/ would measure the fallback, not the tool: say so instead.
     const help = runSync(process.execPath, [opts.bin, "--help"]);
@@ -243,13 +242,11 @@ async function main(): Promise<void> {
     const floorWall = median(floor.map((s) => s.wallMs));
     const floorCpu = median(floor.map((s) => s.cpuMs));
     const lines = cases.map((c) => ({ name: c.name, target: c.target, samples: samples.get(c)! }));
-    const plan = cases.find((c) => c.name === PLAN_CASE);
-    const bare = cases.find((c) => c.name.startsWith(BARE_CASE));
-    if (plan && bare) {
+    if (database) {
       // Run by run (the cases of one run ran back to back): the plan less its database floor's
       // work, i.e. less the bare client's time beyond starting node.
-      const own = samples.get(plan)!.map((p, i) => {
-        const b = samples.get(bare)![i]!;
+      const own = samples.get(database.plan)!.map((p, i) => {
+        const b = samples.get(database.bare)![i]!;
         const f = floor[i]!;
         return { wallMs: p.wallMs - b.wallMs + f.wallMs, cpuMs: p.cpuMs - b.cpuMs + f.cpuMs };
       });

@@ -95,8 +95,8 @@ export function proxyMembersChange(env: Environment, proxy: Host, actual: string
 export async function proxyMembersChanges(env: Environment, connection: HostsConnection): Promise<Change[]> {
   const changes: Change[] = [];
   if (appHosts(env).length === 0) return changes; // nothing to balance over
+  const file = shellQuote(PROXY_BACKENDS);
   for (const proxy of proxyHosts(env)) {
-    const file = shellQuote(PROXY_BACKENDS);
     const read = await tryOnHost(connection, proxy, `if [ -e ${file} ]; then cat ${file}; else exit 3; fi`);
     if (read.code !== 0 && read.code !== 3)
       throw new Error(

@@ -11,7 +11,7 @@ import type { Change, PlanSource, Skipped } from "../plan/types.ts";
 import { redactDeep, secretValues } from "../config/redact.ts";
 import { ansibleInstalled, INSTALL_ANSIBLE, runPlaybook } from "./ansible.ts";
 import { type HostsConnection, hostsConnection } from "./connection.ts";
-import { interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
+import { hostOf, interpret, parseAnsibleJson, type Interpretation } from "./results.ts";
 import { applyRolling } from "./rolling.ts";
 import { PROXY_MEMBERS_KIND, proxyMembersChanges, setProxyMembers } from "./proxy.ts";
 import { secretVars } from "./vars.ts";
@@ -179,9 +179,7 @@ export const hostsSource: PlanSource = {
     // Last: a host the roll above left out after a failure does not get here (it threw).
     if (membership.length > 0) {
       await setProxyMembers(env, connection);
-      say(
-        `hosts: ${membership.map((c) => c.id.split("/")[0]).join(", ")} now sends requests to every app host`,
-      );
+      say(`hosts: ${membership.map(hostOf).join(", ")} now sends requests to every app host`);
     }
   },
 };
